@@ -1,0 +1,1 @@
+//! Process-wide setup for the daemon: daemonize, pidfile, rlimits, setuid.

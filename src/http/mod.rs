@@ -1,0 +1,6 @@
+//! The daemon's HTTP side: a pure request parser with limits (`request`),
+//! basic authentication (`auth`), the listeners and routing (`server`).
+
+pub mod auth;
+pub mod request;
+pub mod server;

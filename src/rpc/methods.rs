@@ -1,0 +1,1 @@
+//! The daemon's XML-RPC method table (supervisor.* and system.*).

@@ -1,0 +1,8 @@
+//! XML-RPC: the data model (`value`), the wire codec (`codec`), Supervisor's
+//! fault table (`faults`) and, on the daemon side, the method table (`methods`).
+//! supervisorctl shares `value`, `codec` and `faults`.
+
+pub mod codec;
+pub mod faults;
+pub mod methods;
+pub mod value;

@@ -1,0 +1,1 @@
+//! /etc/passwd and /etc/group, read directly (no NSS), for user= and chown=.
