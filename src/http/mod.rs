@@ -4,3 +4,4 @@
 pub mod auth;
 pub mod request;
 pub mod server;
+pub mod ui;

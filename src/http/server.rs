@@ -1,1 +1,511 @@
-//! Listeners, connections and routing.
+//! Listeners and connections: a unix socket and/or a TCP port, one task per
+//! connection on the daemon's executor. Every read has a deadline and every
+//! size a bound, so a slow or hostile client costs one small task and no
+//! more. Requests are routed to XML-RPC, the log tails or the web page.
+
+use std::cell::Cell;
+use std::io::{self, Read, Write};
+use std::net::TcpListener;
+use std::os::fd::AsFd;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::Duration;
+
+use async_io::{Async, Timer};
+use smol::future::FutureExt;
+use smol::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::auth;
+use super::request::{parse_head, Limits, Request};
+use crate::config::{Credentials, InetServer, LogLevel, UnixServer};
+use crate::core::{Shared, Stream};
+use crate::rpc::codec;
+
+/// How long a client may take to send a request (or stay idle between two).
+const READ_DEADLINE: Duration = Duration::from_secs(30);
+/// Connections served at once; more are answered 503 and closed.
+const MAX_CONNECTIONS: usize = 512;
+/// What /logtail sends first: the last KiB, as 4.3.
+const TAIL_HEAD: u64 = 1024;
+
+/// A bound listener with the credentials its clients must present.
+pub enum Listener {
+    Unix {
+        listener: UnixListener,
+        path: PathBuf,
+        auth: Option<Credentials>,
+    },
+    Tcp {
+        listener: TcpListener,
+        auth: Option<Credentials>,
+    },
+}
+
+impl Listener {
+    /// The unix socket file to remove at exit, if any.
+    pub fn socket_path(&self) -> Option<&Path> {
+        match self {
+            Listener::Unix { path, .. } => Some(path),
+            Listener::Tcp { .. } => None,
+        }
+    }
+}
+
+/// 4.3's words for a port (or socket) someone else already serves.
+const IN_USE: &str = "Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.";
+
+/// Binds `[unix_http_server]`: a live socket is refused, a stale one is
+/// replaced; the socket is made under a temporary name, given its mode and
+/// owner, then renamed into place so clients never see it half set up.
+pub fn bind_unix(config: &UnixServer) -> Result<Listener, String> {
+    let path = &config.file;
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(format!(
+                "Cannot open an HTTP server: {} exists and is not a socket",
+                path.display()
+            ));
+        }
+        if UnixStream::connect(path).is_ok() {
+            return Err(IN_USE.to_string());
+        }
+        std::fs::remove_file(path).map_err(|e| format!("Cannot remove stale socket {}: {e}", path.display()))?;
+    }
+    let temp = PathBuf::from(format!("{}.{}", path.display(), std::process::id()));
+    let _ = std::fs::remove_file(&temp);
+    let listener = UnixListener::bind(&temp).map_err(|e| socket_error(&e))?;
+    let finish = || -> Result<(), String> {
+        std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(config.chmod))
+            .map_err(|e| format!("Cannot change permissions of {}: {e}", path.display()))?;
+        if let Some((user, group)) = &config.chown {
+            let (uid, gid) = crate::users::resolve_owner(user, group.as_deref())?;
+            rustix::fs::chown(&temp, Some(rustix::fs::Uid::from_raw(uid)), Some(rustix::fs::Gid::from_raw(gid)))
+                .map_err(|e| format!("Cannot change owner of {} to {user}: {e}", path.display()))?;
+        }
+        std::fs::rename(&temp, path).map_err(|e| format!("Cannot create socket {}: {e}", path.display()))
+    };
+    if let Err(e) = finish() {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e);
+    }
+    Ok(Listener::Unix {
+        listener,
+        path: path.clone(),
+        auth: config.auth.clone(),
+    })
+}
+
+/// Binds `[inet_http_server]` (`*` or an empty host means every interface).
+pub fn bind_tcp(config: &InetServer) -> Result<Listener, String> {
+    let host = if config.host.is_empty() || config.host == "*" {
+        "0.0.0.0"
+    } else {
+        config.host.as_str()
+    };
+    let listener = TcpListener::bind((host, config.port)).map_err(|e| socket_error(&e))?;
+    Ok(Listener::Tcp {
+        listener,
+        auth: config.auth.clone(),
+    })
+}
+
+fn socket_error(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) if code == rustix::io::Errno::ADDRINUSE.raw_os_error() => IN_USE.to_string(),
+        Some(code) => format!(
+            "Cannot open an HTTP server: socket.error reported errno.{} ({code})",
+            crate::core::children::errno_name(code)
+        ),
+        None => format!("Cannot open an HTTP server: {e}"),
+    }
+}
+
+/// Accepts connections forever on `listener`, one task each.
+pub async fn serve(core: Shared, listener: Listener) {
+    let active = Rc::new(Cell::new(0usize));
+    match listener {
+        Listener::Unix { listener, auth, .. } => {
+            let Ok(listener) = Async::new(listener) else { return };
+            let auth = Rc::new(auth);
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                spawn_connection(&core, stream, auth.clone(), active.clone());
+            }
+        }
+        Listener::Tcp { listener, auth } => {
+            let Ok(listener) = Async::new(listener) else { return };
+            let auth = Rc::new(auth);
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let _ = stream.get_ref().set_nodelay(true);
+                spawn_connection(&core, stream, auth.clone(), active.clone());
+            }
+        }
+    }
+}
+
+fn spawn_connection<T>(core: &Shared, stream: Async<T>, auth: Rc<Option<Credentials>>, active: Rc<Cell<usize>>)
+where
+    T: Read + Write + AsFd + 'static,
+{
+    let executor = core.borrow().executor.clone();
+    let core = core.clone();
+    executor
+        .spawn(async move {
+            let mut stream = stream;
+            if active.get() >= MAX_CONNECTIONS {
+                let _ = write_simple(&mut stream, 503, "Service Unavailable", "too many connections\n", false).await;
+                return;
+            }
+            active.set(active.get() + 1);
+            let _ = connection(&core, &mut stream, &auth).await;
+            active.set(active.get() - 1);
+        })
+        .detach();
+}
+
+/// Why reading stopped.
+enum ReadEnd {
+    Closed,
+    TimedOut,
+}
+
+async fn read_some<T>(stream: &mut Async<T>, buf: &mut Vec<u8>) -> Result<(), ReadEnd>
+where
+    T: Read + Write + AsFd,
+{
+    let mut chunk = [0u8; 8192];
+    let read = async { stream.read(&mut chunk).await.map_err(|_| ReadEnd::Closed) }
+        .or(async {
+            Timer::after(READ_DEADLINE).await;
+            Err(ReadEnd::TimedOut)
+        })
+        .await?;
+    if read == 0 {
+        return Err(ReadEnd::Closed);
+    }
+    buf.extend_from_slice(chunk.get(..read).unwrap_or_default());
+    Ok(())
+}
+
+/// Serves requests on one connection until it closes or stops keeping alive.
+async fn connection<T>(core: &Shared, stream: &mut Async<T>, auth: &Option<Credentials>) -> io::Result<()>
+where
+    T: Read + Write + AsFd,
+{
+    let limits = Limits::default();
+    let mut buf: Vec<u8> = Vec::new();
+    loop {
+        // The head.
+        let (request, head_len) = loop {
+            match parse_head(&buf, &limits) {
+                Ok(Some(found)) => break found,
+                Ok(None) => {
+                    if read_some(stream, &mut buf).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                Err(e) => {
+                    return write_simple(stream, e.status, reason(e.status), &format!("{}\n", e.reason), false).await;
+                }
+            }
+        };
+        buf.drain(..head_len.min(buf.len()));
+        // The body.
+        while buf.len() < request.content_length {
+            if read_some(stream, &mut buf).await.is_err() {
+                return Ok(());
+            }
+        }
+        let body: Vec<u8> = buf.drain(..request.content_length).collect();
+
+        if let Some(creds) = auth {
+            if !auth::check(request.header("authorization"), creds) {
+                write_response(
+                    stream,
+                    401,
+                    "Unauthorized",
+                    &[("WWW-Authenticate", "Basic realm=\"default\""), ("Content-Type", "text/html")],
+                    b"<html><head><title>Unauthorized</title></head><body><h1>Unauthorized</h1></body></html>\n",
+                    request.keep_alive,
+                )
+                .await?;
+                if request.keep_alive {
+                    continue;
+                }
+                return Ok(());
+            }
+        }
+
+        let keep_alive = request.keep_alive;
+        let path = request.path.clone();
+        if path.starts_with("/RPC2") {
+            if request.method != "POST" {
+                write_simple(stream, 400, "Bad Request", "XML-RPC requests must be POSTed\n", keep_alive).await?;
+            } else {
+                rpc(core, stream, &body, keep_alive).await?;
+            }
+        } else if path.starts_with("/mainlogtail") || path.starts_with("/logtail") {
+            if request.method != "GET" {
+                write_simple(stream, 400, "Bad Request", "log tails are read with GET\n", keep_alive).await?;
+            } else {
+                // A tail streams until the client goes away.
+                return logtail(core, stream, &request).await;
+            }
+        } else {
+            let page = crate::http::ui::page(core, &request);
+            let headers: Vec<(&str, &str)> = page.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            write_response(stream, page.status, reason(page.status), &headers, &page.body, keep_alive).await?;
+        }
+        if !keep_alive {
+            return Ok(());
+        }
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        413 => "Payload Too Large",
+        414 => "URI Too Long",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
+        _ => "Error",
+    }
+}
+
+async fn write_response<T>(
+    stream: &mut Async<T>,
+    status: u16,
+    reason: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    keep_alive: bool,
+) -> io::Result<()>
+where
+    T: Read + Write + AsFd,
+{
+    let mut head = format!("HTTP/1.0 {status} {reason}\r\nServer: supervisor/{}\r\n", crate::VERSION);
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    head.push_str(if keep_alive {
+        "Connection: keep-alive\r\n\r\n"
+    } else {
+        "Connection: close\r\n\r\n"
+    });
+    let mut out = head.into_bytes();
+    out.extend_from_slice(body);
+    stream.write_all(&out).await?;
+    stream.flush().await
+}
+
+async fn write_simple<T>(stream: &mut Async<T>, status: u16, reason: &str, text: &str, keep_alive: bool) -> io::Result<()>
+where
+    T: Read + Write + AsFd,
+{
+    write_response(stream, status, reason, &[("Content-Type", "text/plain")], text.as_bytes(), keep_alive).await
+}
+
+async fn rpc<T>(core: &Shared, stream: &mut Async<T>, body: &[u8], keep_alive: bool) -> io::Result<()>
+where
+    T: Read + Write + AsFd,
+{
+    let call = match codec::decode_call(body) {
+        Ok(call) => call,
+        Err(e) => {
+            core.borrow_mut().log.log(
+                LogLevel::Error,
+                &format!("XML-RPC request data {} is invalid: {e}", String::from_utf8_lossy(body.get(..body.len().min(200)).unwrap_or_default())),
+            );
+            return write_simple(stream, 400, "Bad Request", &format!("invalid XML-RPC request: {e}\n"), keep_alive).await;
+        }
+    };
+    core.borrow_mut().log.log(LogLevel::Trace, &format!("XML-RPC method called: {}()", call.method));
+    let result = crate::rpc::methods::call(core, call).await;
+    let xml = codec::encode_response(&result);
+    let written = write_response(stream, 200, "OK", &[("Content-Type", "text/xml")], xml.as_bytes(), keep_alive).await;
+    core.borrow_mut().apply_requested();
+    written
+}
+
+/// Percent-decoding for names in /logtail paths (4.3 unquotes them).
+fn unquote(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes.get(i).copied().unwrap_or_default();
+        if b == b'%' {
+            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// /logtail/NAME[/stdout|stderr] and /mainlogtail: the last KiB, then every
+/// new byte as it is written, until the client disconnects.
+async fn logtail<T>(core: &Shared, stream: &mut Async<T>, request: &Request) -> io::Result<()>
+where
+    T: Read + Write + AsFd,
+{
+    let path = unquote(&request.path);
+    let target = if path.starts_with("/mainlogtail") {
+        let mut c = core.borrow_mut();
+        let file = c.log.path();
+        let bell = c.log.subscribe();
+        file.zip(bell)
+    } else {
+        let rest = path.trim_start_matches('/');
+        let rest = rest.split_once('/').map(|(_, r)| r).unwrap_or("");
+        let (name, channel) = match rest.split_once('/') {
+            Some((name, channel)) => (name, channel),
+            None => (rest, "stdout"),
+        };
+        let stream_kind = match channel {
+            "stdout" => Some(Stream::Stdout),
+            "stderr" => Some(Stream::Stderr),
+            _ => None,
+        };
+        let mut c = core.borrow_mut();
+        match (c.lookup_process(name).ok(), stream_kind) {
+            (Some(id), Some(kind)) => {
+                let file = c.log_path(id, kind);
+                let bell = c.channel(id, kind).and_then(|ch| ch.subscribe());
+                file.zip(bell)
+            }
+            _ => None,
+        }
+    };
+    let Some((file, bell)) = target.filter(|(f, _)| f.exists()) else {
+        return write_simple(stream, 404, "Not Found", "no such log\n", false).await;
+    };
+    let modified = std::fs::metadata(&file)
+        .and_then(|m| m.modified())
+        .map(|t| core.borrow().zone.http_date(t))
+        .unwrap_or_default();
+    let head = format!(
+        "HTTP/1.0 200 OK\r\nServer: supervisor/{}\r\nContent-Type: text/plain;charset=utf-8\r\nLast-Modified: {modified}\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n",
+        crate::VERSION
+    );
+    stream.write_all(head.as_bytes()).await?;
+    let mut follower = Follower::open(&file, TAIL_HEAD)?;
+    loop {
+        let chunk = follower.more()?;
+        if !chunk.is_empty() {
+            stream.write_all(&chunk).await?;
+            stream.flush().await?;
+            continue;
+        }
+        // Wait for new output, or for the client to go away.
+        let gone = async {
+            bell.recv().await.is_err()
+        }
+        .or(async {
+            // Whatever the client sends now is ignored; EOF means it left.
+            let mut probe = [0u8; 64];
+            matches!(stream.read(&mut probe).await, Ok(0) | Err(_))
+        })
+        .await;
+        if gone {
+            return Ok(());
+        }
+    }
+}
+
+/// 4.3's tail_f_producer: follows a file across rotation and truncation.
+struct Follower {
+    path: PathBuf,
+    file: std::fs::File,
+    inode: u64,
+    offset: u64,
+}
+
+impl Follower {
+    fn open(path: &Path, head: u64) -> io::Result<Follower> {
+        use std::os::unix::fs::MetadataExt;
+        let file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        Ok(Follower {
+            path: path.to_path_buf(),
+            inode: meta.ino(),
+            offset: meta.len().saturating_sub(head),
+            file,
+        })
+    }
+
+    fn more(&mut self) -> io::Result<Vec<u8>> {
+        use std::io::{Seek, SeekFrom};
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::metadata(&self.path) {
+            if meta.ino() != self.inode {
+                // Rotated: follow the new file from its start.
+                *self = Follower::open(&self.path, u64::MAX)?;
+            }
+        }
+        let size = self.file.metadata()?.len();
+        if size < self.offset {
+            self.offset = 0;
+            return Ok(b"==> File truncated <==\n".to_vec());
+        }
+        let wanted = (size - self.offset).min(1024 * 1024);
+        if wanted == 0 {
+            return Ok(Vec::new());
+        }
+        self.file.seek(SeekFrom::Start(self.offset))?;
+        let mut out = vec![0u8; wanted as usize];
+        let n = self.file.read(&mut out)?;
+        out.truncate(n);
+        self.offset += n as u64;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unquote_decodes_percent_escapes() {
+        assert_eq!(unquote("/logtail/g%3Aweb"), "/logtail/g:web");
+        assert_eq!(unquote("/bad%zz"), "/bad%zz");
+        assert_eq!(unquote("/trailing%4"), "/trailing%4");
+    }
+
+    #[test]
+    fn follower_sends_last_kib_then_new_bytes() {
+        let dir = std::env::temp_dir().join(format!("supervisor-follow-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("log");
+        std::fs::write(&path, vec![b'a'; 3000]).unwrap_or_default();
+        let mut f = Follower::open(&path, TAIL_HEAD).map_err(|e| e.to_string());
+        let first = f.as_mut().map(|f| f.more().unwrap_or_default()).unwrap_or_default();
+        assert_eq!(first.len(), 1024);
+        let mut file = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
+        file.write_all(b"new").expect("append");
+        let next = f.as_mut().map(|f| f.more().unwrap_or_default()).unwrap_or_default();
+        assert_eq!(next, b"new");
+        std::fs::write(&path, b"x").expect("truncate");
+        let trunc = f.as_mut().map(|f| f.more().unwrap_or_default()).unwrap_or_default();
+        assert_eq!(trunc, b"==> File truncated <==\n");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -2,6 +2,7 @@
 //! fault table (`faults`) and, on the daemon side, the method table (`methods`).
 //! supervisorctl shares `value`, `codec` and `faults`.
 
+pub mod catalog;
 pub mod codec;
 pub mod faults;
 pub mod methods;

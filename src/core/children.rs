@@ -1,0 +1,543 @@
+//! Starting a child and wiring its I/O to the core: the command is resolved
+//! as 4.3 does (shell-like split, PATH search, stat checks), the child gets
+//! its own process group, pipes, environment, umask and user, and three kinds
+//! of task follow it: one awaiting its exit, one per output pipe, one for stdin.
+
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::rc::Rc;
+
+use async_io::Async;
+use smol::channel::Sender;
+use smol::io::AsyncWriteExt;
+
+use super::{Core, ProcId, Stream};
+use crate::config::{self, Config};
+use crate::process::state::ExitStatus;
+use crate::rpc::faults::Code;
+use crate::rpc::value::Fault;
+
+/// Why a command cannot be run, in 4.3's words and fault classes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandError {
+    /// NO_FILE
+    NotFound(String),
+    /// NOT_EXECUTABLE (also bad syntax and no permission, as 4.3)
+    NotExecutable(String),
+}
+
+impl CommandError {
+    pub fn message(&self) -> &str {
+        match self {
+            CommandError::NotFound(m) | CommandError::NotExecutable(m) => m,
+        }
+    }
+    pub fn fault(&self) -> Fault {
+        match self {
+            CommandError::NotFound(m) => Code::NoFile.fault(m),
+            CommandError::NotExecutable(m) => Code::NotExecutable.fault(m),
+        }
+    }
+}
+
+/// Python's `repr()` of a string, as 4.3's messages print names and paths.
+pub fn repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// The symbolic name of an errno, as Python's `errno.errorcode` gives it.
+pub fn errno_name(code: i32) -> String {
+    use rustix::io::Errno;
+    let table = [
+        (Errno::PERM, "EPERM"),
+        (Errno::NOENT, "ENOENT"),
+        (Errno::SRCH, "ESRCH"),
+        (Errno::INTR, "EINTR"),
+        (Errno::IO, "EIO"),
+        (Errno::TOOBIG, "E2BIG"),
+        (Errno::NOEXEC, "ENOEXEC"),
+        (Errno::BADF, "EBADF"),
+        (Errno::AGAIN, "EAGAIN"),
+        (Errno::NOMEM, "ENOMEM"),
+        (Errno::ACCESS, "EACCES"),
+        (Errno::FAULT, "EFAULT"),
+        (Errno::NOTDIR, "ENOTDIR"),
+        (Errno::ISDIR, "EISDIR"),
+        (Errno::INVAL, "EINVAL"),
+        (Errno::NFILE, "ENFILE"),
+        (Errno::MFILE, "EMFILE"),
+        (Errno::TXTBSY, "ETXTBSY"),
+        (Errno::NOSPC, "ENOSPC"),
+        (Errno::ROFS, "EROFS"),
+        (Errno::PIPE, "EPIPE"),
+        (Errno::NAMETOOLONG, "ENAMETOOLONG"),
+        (Errno::LOOP, "ELOOP"),
+        (Errno::LIBBAD, "ELIBBAD"),
+    ];
+    table
+        .iter()
+        .find(|(e, _)| e.raw_os_error() == code)
+        .map(|(_, name)| name.to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn io_errno(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => errno_name(code),
+        None => e.to_string(),
+    }
+}
+
+/// The environment value a child would see for `key` (program env first).
+fn child_env_var(process: &config::Process, config: &Config, key: &str) -> Option<String> {
+    process
+        .environment
+        .iter()
+        .rev()
+        .chain(config.supervisord.environment.iter().rev())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var(key).ok())
+}
+
+/// 4.3's get_execv_args + check_execv_args: (file to exec, argv).
+pub fn resolve_command(process: &config::Process, config: &Config) -> Result<(PathBuf, Vec<String>), CommandError> {
+    let argv = config::values::split_command(&process.command).map_err(|e| {
+        CommandError::NotExecutable(format!("can't parse command {}: {e}", repr(&process.command)))
+    })?;
+    let Some(program) = argv.first().cloned() else {
+        return Err(CommandError::NotExecutable("command is empty".to_string()));
+    };
+    let (filename, meta) = if program.contains('/') {
+        let meta = std::fs::metadata(&program).ok();
+        (PathBuf::from(&program), meta)
+    } else {
+        let path = child_env_var(process, config, "PATH")
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "/bin:/usr/bin:/usr/local/bin".to_string());
+        let found = path.split(':').find_map(|dir| {
+            let candidate = Path::new(dir).join(&program);
+            std::fs::metadata(&candidate).ok().map(|m| (candidate, m))
+        });
+        match found {
+            Some((candidate, meta)) => (candidate, Some(meta)),
+            None => (PathBuf::from(&program), None),
+        }
+    };
+    let shown = repr(&filename.to_string_lossy());
+    let Some(meta) = meta else {
+        return Err(CommandError::NotFound(format!("can't find command {shown}")));
+    };
+    use std::os::unix::fs::PermissionsExt;
+    if meta.is_dir() {
+        return Err(CommandError::NotExecutable(format!("command at {shown} is a directory")));
+    }
+    if meta.permissions().mode() & 0o111 == 0 {
+        return Err(CommandError::NotExecutable(format!("command at {shown} is not executable")));
+    }
+    if rustix::fs::access(&filename, rustix::fs::Access::EXEC_OK).is_err() {
+        return Err(CommandError::NotExecutable(format!("no permission to run command {shown}")));
+    }
+    Ok((filename, argv))
+}
+
+/// The user a child runs as, resolved before fork.
+struct Identity {
+    uid: u32,
+    gid: u32,
+    groups: Vec<u32>,
+}
+
+/// 4.3's drop_privileges checks, done in the parent so a failure is a clear
+/// spawn error. None: run as the daemon's own user.
+fn identity(user: &str) -> Result<Option<Identity>, String> {
+    let record = crate::users::lookup_user(user).map_err(|e| format!("couldn't setuid to {user}: {e}"))?;
+    let current = rustix::process::getuid().as_raw();
+    if current == record.uid {
+        return Ok(None);
+    }
+    if current != 0 {
+        return Err(format!("couldn't setuid to {}: Can't drop privilege as nonroot user", record.uid));
+    }
+    let mut groups = vec![record.gid];
+    groups.extend(
+        crate::users::supplementary_groups(&record.name, record.gid)
+            .into_iter()
+            .filter(|g| *g != record.gid),
+    );
+    Ok(Some(Identity {
+        uid: record.uid,
+        gid: record.gid,
+        groups,
+    }))
+}
+
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    Ok(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?)
+}
+
+/// The live child's pipes as the core keeps them.
+pub struct ChildIo {
+    stdin: Option<Sender<Vec<u8>>>,
+    /// Output pipes, kept so the exit handler can read what is left.
+    pipes: Vec<(Stream, Rc<Async<OwnedFd>>)>,
+}
+
+impl ChildIo {
+    /// Queues bytes for the child's stdin; false once stdin is closed.
+    pub fn send_stdin(&mut self, data: Vec<u8>) -> bool {
+        match &self.stdin {
+            Some(tx) => tx.try_send(data).is_ok(),
+            None => false,
+        }
+    }
+}
+
+/// Spawns the child of process `id`; Ok(pid), or the spawn error text.
+pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
+    let Some(slot) = core.procs.get(&id) else {
+        return Err("no such process".to_string());
+    };
+    let process = slot.config.clone();
+    let (filename, argv) = resolve_command(&process, &core.config).map_err(|e| e.message().to_string())?;
+
+    let who = match &process.user {
+        Some(user) => identity(user),
+        None => Ok(None),
+    };
+    let who = match who {
+        Ok(who) => who,
+        Err(message) => {
+            child_side_failure(core, id, &message);
+            return Err(message);
+        }
+    };
+    if let Some(dir) = &process.directory {
+        if let Err(e) = std::fs::read_dir(dir).map(|_| ()).and_then(|_| {
+            if dir.is_dir() {
+                Ok(())
+            } else {
+                Err(io::Error::from_raw_os_error(rustix::io::Errno::NOTDIR.raw_os_error()))
+            }
+        }) {
+            let message = format!("couldn't chdir to {}: {}", dir.display(), io_errno(&e));
+            child_side_failure(core, id, &message);
+            return Err(message);
+        }
+    }
+
+    let made = make_pipes(process.redirect_stderr);
+    let (pipes, child_fds) = match made {
+        Ok(p) => p,
+        Err(e) => {
+            return Err(if e.raw_os_error() == Some(rustix::io::Errno::MFILE.raw_os_error()) {
+                format!("too many open files to spawn {}", repr(&process.name))
+            } else {
+                format!("unknown error making dispatchers for {}: {}", repr(&process.name), io_errno(&e))
+            })
+        }
+    };
+
+    let mut cmd = std::process::Command::new(&filename);
+    cmd.arg0(argv.first().map(String::as_str).unwrap_or_default());
+    cmd.args(argv.iter().skip(1));
+    cmd.env("SUPERVISOR_ENABLED", "1");
+    if let Some(url) = process.serverurl.as_ref().or(core.server_url.as_ref()) {
+        cmd.env("SUPERVISOR_SERVER_URL", url);
+    }
+    cmd.env("SUPERVISOR_PROCESS_NAME", &process.name);
+    cmd.env("SUPERVISOR_GROUP_NAME", &process.group);
+    for (k, v) in core.config.supervisord.environment.iter().chain(process.environment.iter()) {
+        cmd.env(k, v);
+    }
+    if let Some(dir) = &process.directory {
+        cmd.current_dir(dir);
+    }
+    cmd.process_group(0);
+    let ChildFds { stdin, stdout, stderr } = child_fds;
+    cmd.stdin(Stdio::from(stdin));
+    cmd.stdout(Stdio::from(stdout));
+    cmd.stderr(Stdio::from(stderr));
+    let umask = process.umask;
+    // SAFETY: the closure runs in the forked child before exec and only makes
+    // raw system calls through rustix (umask, setgroups, setgid, setuid),
+    // which are async-signal-safe; it allocates nothing and takes no locks.
+    // Only one thread exists in the child, so the thread-level credential
+    // calls apply to the whole process.
+    unsafe {
+        cmd.pre_exec(move || {
+            if let Some(mask) = umask {
+                rustix::process::umask(rustix::fs::Mode::from_raw_mode(mask));
+            }
+            if let Some(who) = &who {
+                let groups: Vec<rustix::process::Gid> =
+                    who.groups.iter().map(|g| rustix::process::Gid::from_raw(*g)).collect();
+                rustix::thread::set_thread_groups(&groups)?;
+                rustix::thread::set_thread_gid(rustix::process::Gid::from_raw(who.gid))?;
+                rustix::thread::set_thread_uid(rustix::process::Uid::from_raw(who.uid))?;
+            }
+            Ok(())
+        });
+    }
+    let spawned = async_process::Command::from(cmd).spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            let message = format!("couldn't exec {}: {}", argv.first().map(String::as_str).unwrap_or_default(), io_errno(&e));
+            child_side_failure(core, id, &message);
+            return Err(message);
+        }
+    };
+    let pid = child.id();
+
+    let Some(slot) = core.procs.get_mut(&id) else {
+        return Err("no such process".to_string());
+    };
+    slot.generation += 1;
+    let generation = slot.generation;
+    let me = core.me.clone();
+
+    // The exit watcher owns the child handle.
+    core.executor
+        .spawn({
+            let me = me.clone();
+            async move {
+                let status = match child.status().await {
+                    Ok(status) => exit_status(status),
+                    Err(_) => ExitStatus::Code(-1),
+                };
+                if let Some(core) = me.upgrade() {
+                    core.borrow_mut().child_exited(id, generation, status);
+                }
+            }
+        })
+        .detach();
+
+    let mut kept = Vec::new();
+    for (stream, fd) in pipes.outputs {
+        let Ok(fd) = Async::new(fd) else { continue };
+        let fd = Rc::new(fd);
+        kept.push((stream, fd.clone()));
+        let me = me.clone();
+        core.executor
+            .spawn(async move {
+                loop {
+                    if fd.readable().await.is_err() {
+                        return;
+                    }
+                    let Some(core) = me.upgrade() else { return };
+                    let open = core.borrow_mut().read_output(id, generation, stream, &fd);
+                    if !open {
+                        return;
+                    }
+                }
+            })
+            .detach();
+    }
+
+    let (tx, rx) = smol::channel::unbounded::<Vec<u8>>();
+    if let Ok(stdin) = Async::new(pipes.stdin) {
+        core.executor
+            .spawn(async move {
+                let mut stdin = stdin;
+                while let Ok(data) = rx.recv().await {
+                    if stdin.write_all(&data).await.is_err() {
+                        return;
+                    }
+                }
+            })
+            .detach();
+    }
+    if let Some(slot) = core.procs.get_mut(&id) {
+        slot.io = Some(ChildIo {
+            stdin: Some(tx),
+            pipes: kept,
+        });
+    }
+    Ok(pid)
+}
+
+/// Writes a failure that 4.3 would have reported from inside the child into
+/// the child's stderr log, so `tail name stderr` explains it as before.
+fn child_side_failure(core: &mut Core, id: ProcId, message: &str) {
+    let text = format!("supervisor: {message}\nChild process was not spawned\n");
+    core.write_output(id, Stream::Stderr, text.as_bytes());
+}
+
+fn exit_status(status: std::process::ExitStatus) -> ExitStatus {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => ExitStatus::Code(code),
+        (None, Some(signal)) => ExitStatus::Signal {
+            signal,
+            core_dumped: status.core_dumped(),
+        },
+        (None, None) => ExitStatus::Code(-1),
+    }
+}
+
+/// The parent's ends of a child's pipes.
+struct ParentPipes {
+    stdin: OwnedFd,
+    outputs: Vec<(Stream, OwnedFd)>,
+}
+
+/// The child's ends, handed to the command.
+struct ChildFds {
+    stdin: OwnedFd,
+    stdout: OwnedFd,
+    stderr: OwnedFd,
+}
+
+fn make_pipes(redirect_stderr: bool) -> io::Result<(ParentPipes, ChildFds)> {
+    let (child_stdin, parent_stdin) = pipe()?;
+    let (parent_stdout, child_stdout) = pipe()?;
+    let (outputs, child_stderr) = if redirect_stderr {
+        let child_stderr = child_stdout.try_clone()?;
+        (vec![(Stream::Stdout, parent_stdout)], child_stderr)
+    } else {
+        let (parent_stderr, child_stderr) = pipe()?;
+        (vec![(Stream::Stdout, parent_stdout), (Stream::Stderr, parent_stderr)], child_stderr)
+    };
+    for (_, fd) in &outputs {
+        rustix::io::ioctl_fionbio(fd, true)?;
+    }
+    rustix::io::ioctl_fionbio(&parent_stdin, true)?;
+    Ok((
+        ParentPipes {
+            stdin: parent_stdin,
+            outputs,
+        },
+        ChildFds {
+            stdin: child_stdin,
+            stdout: child_stdout,
+            stderr: child_stderr,
+        },
+    ))
+}
+
+/// Reads everything the pipe holds now; false at end of file or on error.
+fn drain_pipe(core: &mut Core, id: ProcId, stream: Stream, fd: &Async<OwnedFd>) -> bool {
+    const CHUNK: usize = 256 * 1024;
+    // Bound the work per wake-up so one flooding child cannot starve the rest.
+    const PER_WAKE: usize = 4 * 1024 * 1024;
+    let mut buf = std::mem::take(&mut core.scratch);
+    buf.resize(CHUNK, 0);
+    let mut total = 0;
+    let open = loop {
+        match rustix::io::read(fd.get_ref().as_fd(), &mut buf[..]) {
+            Ok(0) => break false,
+            Ok(n) => {
+                let data = buf.get(..n).unwrap_or_default();
+                core.write_output(id, stream, data);
+                total += n;
+                if total >= PER_WAKE {
+                    break true;
+                }
+            }
+            Err(rustix::io::Errno::AGAIN) => break true,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => break false,
+        }
+    };
+    core.scratch = buf;
+    open
+}
+
+impl Core {
+    /// The pipe task's entry: stale generations are left alone.
+    fn read_output(&mut self, id: ProcId, generation: u64, stream: Stream, fd: &Async<OwnedFd>) -> bool {
+        match self.procs.get(&id) {
+            Some(slot) if slot.generation == generation => drain_pipe(self, id, stream, fd),
+            // A later child replaced this one: keep reading what the old
+            // pipe still gets (e.g. from a grandchild) into the same logs.
+            Some(_) => drain_pipe(self, id, stream, fd),
+            None => false,
+        }
+    }
+
+    /// Child output (or a message standing in for it) into its channel, and
+    /// into the main log at debug level, as 4.3 does.
+    pub(crate) fn write_output(&mut self, id: ProcId, stream: Stream, data: &[u8]) {
+        let strip = self.config.supervisord.strip_ansi;
+        let Some(slot) = self.procs.get_mut(&id) else { return };
+        let name = slot.config.name.clone();
+        let redirected = slot.config.redirect_stderr;
+        let channel = match stream {
+            Stream::Stderr if !redirected => &mut slot.stderr,
+            _ => &mut slot.stdout,
+        };
+        let stripped;
+        let data = if strip {
+            stripped = super::output::strip_ansi(data);
+            &stripped[..]
+        } else {
+            data
+        };
+        if let Some(problem) = channel.write(data) {
+            self.log.log(crate::config::LogLevel::Error, &problem);
+        }
+        if self.log.enabled(crate::config::LogLevel::Debug) {
+            let text = match std::str::from_utf8(data) {
+                Ok(text) => text.to_string(),
+                Err(_) => format!("Undecodable: {data:?}"),
+            };
+            self.log.log(
+                crate::config::LogLevel::Debug,
+                &format!("{} {} output:\n{}", repr(&name), stream.name(), text),
+            );
+        }
+    }
+}
+
+/// Reads what is left in every pipe of `id` (called when the child exits).
+pub fn drain_all(core: &mut Core, id: ProcId) {
+    let pipes: Vec<(Stream, Rc<Async<OwnedFd>>)> = match core.procs.get(&id).and_then(|s| s.io.as_ref()) {
+        Some(io) => io.pipes.clone(),
+        None => return,
+    };
+    for (stream, fd) in pipes {
+        drain_pipe(core, id, stream, &fd);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repr_quotes_like_python() {
+        assert_eq!(repr("web"), "'web'");
+        assert_eq!(repr("it's"), "\"it's\"");
+        assert_eq!(repr("a'b\"c"), "'a\\'b\"c'");
+        assert_eq!(repr("tab\there"), "'tab\\there'");
+    }
+
+    #[test]
+    fn errno_names_are_symbolic() {
+        assert_eq!(errno_name(2), "ENOENT");
+        assert_eq!(errno_name(13), "EACCES");
+        assert_eq!(errno_name(99999), "99999");
+    }
+}

@@ -1,0 +1,141 @@
+//! A process's output channels as the core sees them: where stdout and
+//! stderr go (a rotating file, a stream such as /dev/stdout, or nowhere),
+//! opened once per group activation so AUTO names stay stable across restarts
+//! of the child, as in 4.3.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::config::{self, Config, LogLevel, LogTarget};
+use crate::log::activity::MainLog;
+use crate::log::writer::LogFile;
+
+/// One output channel.
+pub struct Channel {
+    file: Option<LogFile>,
+    /// With redirect_stderr the stderr channel has no file of its own.
+    path: Option<PathBuf>,
+}
+
+impl Channel {
+    fn none() -> Channel {
+        Channel { file: None, path: None }
+    }
+
+    fn open(path: PathBuf, settings: &config::ChannelLog) -> Channel {
+        let file = LogFile::open(&path, settings.maxbytes, settings.backups);
+        Channel {
+            file: Some(file),
+            path: Some(path),
+        }
+    }
+
+    /// Writes child output; Some(text) when a problem starts or ends.
+    pub fn write(&mut self, data: &[u8]) -> Option<String> {
+        self.file.as_mut().and_then(|f| f.write(data))
+    }
+
+    pub fn reopen(&mut self) {
+        if let Some(f) = self.file.as_mut() {
+            f.reopen();
+        }
+    }
+
+    pub fn clear(&mut self) -> io::Result<()> {
+        match self.file.as_mut() {
+            Some(f) => f.clear(),
+            None => Ok(()),
+        }
+    }
+
+    pub fn path(&self) -> Option<PathBuf> {
+        self.path.clone()
+    }
+
+    /// The path as getProcessInfo shows it: '' when there is none.
+    pub fn display_path(&self) -> String {
+        self.path
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// A receiver pinged after new output, for followers (tail -f).
+    pub fn subscribe(&mut self) -> Option<smol::channel::Receiver<()>> {
+        self.file.as_mut().map(|f| f.subscribe())
+    }
+}
+
+/// Resolves a channel's target: AUTO becomes a fresh name in childlogdir.
+fn target_path(config: &Config, process: &config::Process, stream: &str, target: &LogTarget) -> Option<PathBuf> {
+    match target {
+        LogTarget::None | LogTarget::Syslog => None,
+        LogTarget::Path(p) => Some(p.clone()),
+        LogTarget::Auto => Some(crate::log::writer::auto_log_path(
+            &config.supervisord.childlogdir,
+            &process.name,
+            stream,
+            &config.supervisord.identifier,
+        )),
+    }
+}
+
+/// Opens both channels of a process as its config says.
+pub fn open_channels(config: &Config, process: &config::Process, log: &mut MainLog) -> (Channel, Channel) {
+    let stdout = match target_path(config, process, "stdout", &process.stdout.target) {
+        Some(path) => Channel::open(path, &process.stdout),
+        None => Channel::none(),
+    };
+    let stderr = if process.redirect_stderr {
+        Channel::none()
+    } else {
+        match target_path(config, process, "stderr", &process.stderr.target) {
+            Some(path) => Channel::open(path, &process.stderr),
+            None => Channel::none(),
+        }
+    };
+    for (stream, target) in [("stdout", &process.stdout.target), ("stderr", &process.stderr.target)] {
+        if *target == LogTarget::Syslog {
+            log.log(
+                LogLevel::Warn,
+                &format!("{}: {stream}_logfile=syslog is not supported; output is discarded", process.name),
+            );
+        }
+    }
+    (stdout, stderr)
+}
+
+/// 4.3's stripEscapes: drops ANSI escape sequences (`ESC [` ... terminator).
+pub fn strip_ansi(data: &[u8]) -> Vec<u8> {
+    const TERMINATORS: &[u8] = b"HfABCDRsuJKhlpm";
+    let mut out = Vec::with_capacity(data.len());
+    let mut showing = true;
+    let mut i = 0;
+    while i < data.len() {
+        let byte = data.get(i).copied().unwrap_or_default();
+        if showing {
+            if byte == 0x1b && data.get(i + 1) == Some(&b'[') {
+                showing = false;
+                i += 2;
+                continue;
+            }
+            out.push(byte);
+        } else if TERMINATORS.contains(&byte) {
+            showing = true;
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strip_ansi_removes_colour_codes() {
+        assert_eq!(strip_ansi(b"\x1b[31mred\x1b[0m plain"), b"red plain");
+        assert_eq!(strip_ansi(b"no escapes"), b"no escapes");
+        assert_eq!(strip_ansi(b"cursor\x1b[2Jcleared"), b"cursorcleared");
+    }
+}

@@ -1,0 +1,125 @@
+//! Read-only snapshots of the daemon that the RPC and the web page render:
+//! `ProcessInfo` with 4.3's fields and its `description` text. Pure: the
+//! caller supplies the times and the local-time formatter.
+
+use crate::process::state::State;
+
+/// One process as getProcessInfo reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessInfo {
+    pub name: String,
+    pub group: String,
+    /// Unix seconds of the last start, 0 if never started.
+    pub start: i64,
+    /// Unix seconds of the last stop, 0 if never stopped.
+    pub stop: i64,
+    pub now: i64,
+    pub state: State,
+    pub spawnerr: String,
+    pub exitstatus: i32,
+    pub stdout_logfile: String,
+    pub stderr_logfile: String,
+    pub pid: u32,
+    pub description: String,
+}
+
+/// 4.3 caps timestamps to XML-RPC's 32-bit int.
+pub fn capped(secs: i64) -> i64 {
+    secs.clamp(i64::from(i32::MIN), i64::from(i32::MAX))
+}
+
+/// Python's `str(timedelta)` for whole seconds: `0:00:05`, `1 day, 2:03:04`.
+pub fn uptime_text(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    let days = seconds / 86_400;
+    let rest = seconds % 86_400;
+    let clock = format!("{}:{:02}:{:02}", rest / 3600, (rest % 3600) / 60, rest % 60);
+    match days {
+        0 => clock,
+        1 => format!("1 day, {clock}"),
+        n => format!("{n} days, {clock}"),
+    }
+}
+
+/// The `description` field, as 4.3's `_interpretProcessInfo` words it.
+/// `stamp` formats a unix time as `%b %d %I:%M %p` in local time.
+pub fn describe(
+    state: State,
+    start: i64,
+    stop: i64,
+    now: i64,
+    pid: u32,
+    spawnerr: &str,
+    name: &str,
+    stamp: impl Fn(i64) -> String,
+) -> String {
+    match state {
+        State::Running => format!("pid {pid}, uptime {}", uptime_text(now - start)),
+        State::Fatal | State::Backoff => {
+            if spawnerr.is_empty() {
+                format!("unknown error (try \"tail {name}\")")
+            } else {
+                spawnerr.to_string()
+            }
+        }
+        State::Stopped | State::Exited => {
+            if start != 0 {
+                stamp(stop)
+            } else {
+                "Not started".to_string()
+            }
+        }
+        State::Starting | State::Stopping | State::Unknown => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed(_: i64) -> String {
+        "Nov 23 06:59 PM".to_string()
+    }
+
+    #[test]
+    fn uptime_matches_python_timedelta() {
+        assert_eq!(uptime_text(5), "0:00:05");
+        assert_eq!(uptime_text(3723), "1:02:03");
+        assert_eq!(uptime_text(86_400 + 61), "1 day, 0:01:01");
+        assert_eq!(uptime_text(5 * 86_400 + 7 * 3600 + 18 * 60 + 14), "5 days, 7:18:14");
+        assert_eq!(uptime_text(-3), "0:00:00");
+    }
+
+    #[test]
+    fn running_shows_pid_and_uptime() {
+        let d = describe(State::Running, 100, 0, 165, 42, "", "web", fixed);
+        assert_eq!(d, "pid 42, uptime 0:01:05");
+    }
+
+    #[test]
+    fn fatal_and_backoff_show_spawnerr_or_hint() {
+        let d = describe(State::Fatal, 1, 2, 3, 0, "Exited too quickly (process log may have details)", "web", fixed);
+        assert_eq!(d, "Exited too quickly (process log may have details)");
+        let d = describe(State::Backoff, 1, 2, 3, 0, "", "web", fixed);
+        assert_eq!(d, "unknown error (try \"tail web\")");
+    }
+
+    #[test]
+    fn stopped_shows_stop_time_or_not_started() {
+        assert_eq!(describe(State::Stopped, 0, 0, 3, 0, "", "web", fixed), "Not started");
+        assert_eq!(describe(State::Exited, 10, 20, 30, 0, "", "web", fixed), "Nov 23 06:59 PM");
+    }
+
+    #[test]
+    fn transitional_states_have_no_description() {
+        for state in [State::Starting, State::Stopping, State::Unknown] {
+            assert_eq!(describe(state, 1, 2, 3, 9, "x", "web", fixed), "");
+        }
+    }
+
+    #[test]
+    fn timestamps_are_capped_to_32_bits() {
+        assert_eq!(capped(1 << 40), i64::from(i32::MAX));
+        assert_eq!(capped(7), 7);
+    }
+}

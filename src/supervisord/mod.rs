@@ -1,0 +1,499 @@
+//! The supervisord mode: the command line, the config, process-wide setup
+//! (privileges, rlimits, logs, sockets, daemonizing, pidfile), then the core
+//! on a single-threaded executor until a shutdown; a restart (HUP or
+//! supervisor.restart) loops back with a freshly read config.
+
+mod signals;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+use smol::future::FutureExt;
+use smol::LocalExecutor;
+
+use crate::config::{self, Config, LogLevel, LogTarget};
+use crate::core::{Core, Outcome, Setup, Shared};
+use crate::http::server::{self, Listener};
+use crate::log::activity::MainLog;
+
+const USAGE: &str = "supervisord -- run a set of applications as daemons.
+
+Usage: %s [options]
+
+Options:
+-c/--configuration FILENAME -- configuration file path (searches if not given)
+-n/--nodaemon -- run in the foreground (same as 'nodaemon=true' in config file)
+-s/--silent -- no logs to stdout (maps to 'silent=true' in config file)
+-h/--help -- print this usage message and exit
+-v/--version -- print supervisord version number and exit
+-u/--user USER -- run supervisord as this user (or numeric uid)
+-m/--umask UMASK -- use this umask for daemon subprocess (default is 022)
+-d/--directory DIRECTORY -- directory to chdir to when daemonized
+-l/--logfile FILENAME -- use FILENAME as logfile path
+-y/--logfile_maxbytes BYTES -- use BYTES to limit the max size of logfile
+-z/--logfile_backups NUM -- number of backups to keep when max bytes reached
+-e/--loglevel LEVEL -- use LEVEL as log level (debug,info,warn,error,critical)
+-j/--pidfile FILENAME -- write a pid file for the daemon process to FILENAME
+-i/--identifier STR -- identifier used for this instance of supervisord
+-q/--childlogdir DIRECTORY -- the log directory for child process logs
+-k/--nocleanup --  prevent the process from performing cleanup (removal of
+                   old automatic child log files) at startup.
+-a/--minfds NUM -- the minimum number of file descriptors for start success
+-t/--strip_ansi -- strip ansi escape codes from process output
+--minprocs NUM  -- the minimum number of processes available for start success
+";
+
+/// Command-line settings that override the config file, kept for rereads.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    nodaemon: bool,
+    silent: bool,
+    user: Option<String>,
+    umask: Option<u32>,
+    directory: Option<PathBuf>,
+    logfile: Option<LogTarget>,
+    logfile_maxbytes: Option<u64>,
+    logfile_backups: Option<u32>,
+    loglevel: Option<LogLevel>,
+    pidfile: Option<PathBuf>,
+    identifier: Option<String>,
+    childlogdir: Option<PathBuf>,
+    nocleanup: bool,
+    minfds: Option<u64>,
+    minprocs: Option<u64>,
+    strip_ansi: bool,
+}
+
+static OVERRIDES: OnceLock<Overrides> = OnceLock::new();
+
+/// Applies the command line's overrides to a config just read.
+pub fn apply_overrides(config: &mut Config) {
+    let Some(o) = OVERRIDES.get() else { return };
+    let d = &mut config.supervisord;
+    d.nodaemon |= o.nodaemon;
+    d.silent |= o.silent;
+    d.nocleanup |= o.nocleanup;
+    d.strip_ansi |= o.strip_ansi;
+    if let Some(v) = &o.user {
+        d.user = Some(v.clone());
+    }
+    if let Some(v) = o.umask {
+        d.umask = v;
+    }
+    if let Some(v) = &o.directory {
+        d.directory = Some(v.clone());
+    }
+    if let Some(v) = &o.logfile {
+        d.logfile = v.clone();
+    }
+    if let Some(v) = o.logfile_maxbytes {
+        d.logfile_maxbytes = v;
+    }
+    if let Some(v) = o.logfile_backups {
+        d.logfile_backups = v;
+    }
+    if let Some(v) = o.loglevel {
+        d.loglevel = v;
+    }
+    if let Some(v) = &o.pidfile {
+        d.pidfile = Some(v.clone());
+    }
+    if let Some(v) = &o.identifier {
+        d.identifier = v.clone();
+    }
+    if let Some(v) = &o.childlogdir {
+        d.childlogdir = v.clone();
+    }
+    if let Some(v) = o.minfds {
+        d.minfds = v;
+    }
+    if let Some(v) = o.minprocs {
+        d.minprocs = v;
+    }
+}
+
+/// A usage error: printed with 4.3's "For help" line, exit status 2.
+struct Usage(String);
+
+fn parse_args(args: Vec<OsString>) -> Result<Result<(Option<PathBuf>, Overrides), u8>, Usage> {
+    use crate::config::values;
+    let mut p = pico_args::Arguments::from_vec(args);
+    let prog = "supervisord";
+    if p.contains(["-h", "--help"]) {
+        print!("{}", USAGE.replace("%s", prog));
+        return Ok(Err(0));
+    }
+    if p.contains(["-v", "--version"]) {
+        println!("{}", crate::SUPERVISOR_COMPAT_VERSION);
+        return Ok(Err(0));
+    }
+    let bad = |flag: &str, e: String| Usage(format!("invalid value for {flag}: {e}"));
+    let text = |p: &mut pico_args::Arguments, keys: [&'static str; 2]| -> Result<Option<String>, Usage> {
+        p.opt_value_from_str::<_, String>(keys)
+            .map_err(|e| Usage(format!("option {} requires argument ({e})", keys[0])))
+    };
+    let mut o = Overrides::default();
+    let config = text(&mut p, ["-c", "--configuration"])?.map(PathBuf::from);
+    o.nodaemon = p.contains(["-n", "--nodaemon"]);
+    o.silent = p.contains(["-s", "--silent"]);
+    o.nocleanup = p.contains(["-k", "--nocleanup"]);
+    o.strip_ansi = p.contains(["-t", "--strip_ansi"]);
+    o.user = text(&mut p, ["-u", "--user"])?;
+    if let Some(v) = text(&mut p, ["-m", "--umask"])? {
+        o.umask = Some(values::parse_octal(&v).map_err(|e| bad("-m", e))?);
+    }
+    o.directory = text(&mut p, ["-d", "--directory"])?.map(PathBuf::from);
+    if let Some(v) = text(&mut p, ["-l", "--logfile"])? {
+        o.logfile = Some(values::parse_log_target(&v).map_err(|e| bad("-l", e))?);
+    }
+    if let Some(v) = text(&mut p, ["-y", "--logfile_maxbytes"])? {
+        o.logfile_maxbytes = Some(values::parse_byte_size(&v).map_err(|e| bad("-y", e))?);
+    }
+    if let Some(v) = text(&mut p, ["-z", "--logfile_backups"])? {
+        o.logfile_backups = Some(v.trim().parse().map_err(|_| bad("-z", format!("not an integer: {v}")))?);
+    }
+    if let Some(v) = text(&mut p, ["-e", "--loglevel"])? {
+        o.loglevel = Some(values::parse_log_level(&v).map_err(|e| bad("-e", e))?);
+    }
+    o.pidfile = text(&mut p, ["-j", "--pidfile"])?.map(PathBuf::from);
+    o.identifier = text(&mut p, ["-i", "--identifier"])?;
+    o.childlogdir = text(&mut p, ["-q", "--childlogdir"])?.map(PathBuf::from);
+    if let Some(v) = text(&mut p, ["-a", "--minfds"])? {
+        o.minfds = Some(v.trim().parse().map_err(|_| bad("-a", format!("not an integer: {v}")))?);
+    }
+    if let Some(v) = p
+        .opt_value_from_str::<_, String>("--minprocs")
+        .map_err(|e| Usage(format!("option --minprocs requires argument ({e})")))?
+    {
+        o.minprocs = Some(v.trim().parse().map_err(|_| bad("--minprocs", format!("not an integer: {v}")))?);
+    }
+    let rest = p.finish();
+    if let Some(first) = rest.first() {
+        let first = first.to_string_lossy();
+        return Err(Usage(if first.starts_with('-') {
+            format!("option {first} not recognized")
+        } else {
+            format!("positional arguments are not supported: {:?}", rest)
+        }));
+    }
+    Ok(Ok((config, o)))
+}
+
+fn usage_error(message: &str) -> u8 {
+    eprintln!("Error: {message}");
+    eprintln!("For help, use supervisord -h");
+    2
+}
+
+/// Entry point of the supervisord mode.
+pub fn main(args: Vec<OsString>) -> u8 {
+    let (config_path, overrides) = match parse_args(args.into_iter().skip(1).collect()) {
+        Ok(Ok(parsed)) => parsed,
+        Ok(Err(code)) => return code,
+        Err(Usage(message)) => return usage_error(&message),
+    };
+    let _ = OVERRIDES.set(overrides);
+    let Some(path) = config_path.or_else(config::search) else {
+        return usage_error(
+            "No config file found at default paths (../etc/supervisord.conf, ../supervisord.conf, \
+             ./supervisord.conf, ./etc/supervisord.conf, /etc/supervisord.conf, \
+             /etc/supervisor/supervisord.conf); use the -c option to specify a config file at a different path",
+        );
+    };
+    let mut config = match config::load(&path) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!("For help, use supervisord -h");
+            return 2;
+        }
+    };
+    apply_overrides(&mut config);
+    match run(config) {
+        Ok(()) => 0,
+        Err(message) => usage_error(&message),
+    }
+}
+
+/// Lines to log once the main log is open.
+#[derive(Default)]
+struct Early {
+    criticals: Vec<String>,
+    warnings: Vec<String>,
+    infos: Vec<String>,
+}
+
+fn open_main_log(config: &Config) -> MainLog {
+    let d = &config.supervisord;
+    let path = match &d.logfile {
+        LogTarget::Path(p) => Some(p.clone()),
+        _ => None,
+    };
+    MainLog::new(
+        d.loglevel,
+        path.as_deref(),
+        d.logfile_maxbytes,
+        d.logfile_backups,
+        d.nodaemon && !d.silent,
+    )
+}
+
+/// The URL children find in SUPERVISOR_SERVER_URL (4.3 prefers the socket).
+fn server_url(config: &Config) -> Option<String> {
+    if let Some(unix) = &config.unix_http_server {
+        return Some(format!("unix://{}", unix.file.display()));
+    }
+    config.inet_http_server.as_ref().map(|inet| {
+        let host = if inet.host.is_empty() || inet.host == "*" {
+            "localhost"
+        } else {
+            inet.host.as_str()
+        };
+        format!("http://{host}:{}", inet.port)
+    })
+}
+
+fn bind_all(config: &Config, log: &mut MainLog) -> Result<Vec<Listener>, String> {
+    let mut listeners = Vec::new();
+    if let Some(unix) = &config.unix_http_server {
+        listeners.push(server::bind_unix(unix)?);
+        if unix.auth.is_none() {
+            log.log(
+                LogLevel::Critical,
+                "Server 'unix_http_server' running without any HTTP authentication checking",
+            );
+        }
+    }
+    if let Some(inet) = &config.inet_http_server {
+        listeners.push(server::bind_tcp(inet)?);
+        if inet.auth.is_none() {
+            log.log(
+                LogLevel::Critical,
+                "Server 'inet_http_server' running without any HTTP authentication checking",
+            );
+        }
+    }
+    Ok(listeners)
+}
+
+/// Runs until a shutdown. Errors before the daemon is up are usage errors.
+fn run(mut config: Config) -> Result<(), String> {
+    let mut early = Early::default();
+    let am_root = rustix::process::getuid().is_root();
+    match &config.supervisord.user {
+        Some(user) => {
+            if let Some(line) = crate::daemon::drop_privileges(user)? {
+                early.infos.push(line);
+            }
+        }
+        None if am_root => early.criticals.push(
+            "Supervisor is running as root.  Privileges were not dropped because no user is specified in the \
+             config file.  If you intend to run as root, you can set user=root in the config file to avoid this \
+             message."
+                .to_string(),
+        ),
+        None => {}
+    }
+    early
+        .infos
+        .extend(crate::daemon::ensure_rlimits(config.supervisord.minfds, config.supervisord.minprocs)?);
+
+    if let Some(pidfile) = &config.supervisord.pidfile {
+        if let Some(pid) = crate::daemon::read_pidfile(pidfile).filter(|p| crate::daemon::is_live_supervisord(*p)) {
+            return Err(format!(
+                "Another supervisord (pid {pid}) owns the pidfile {}; shut it down first or use another pidfile",
+                pidfile.display()
+            ));
+        }
+    }
+
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(config.supervisord.umask));
+    let mut log = open_main_log(&config);
+    for line in &early.criticals {
+        log.log(LogLevel::Critical, line);
+    }
+    for line in config.warnings.iter().chain(&early.warnings) {
+        log.log(LogLevel::Warn, line);
+    }
+    for line in &early.infos {
+        log.log(LogLevel::Info, line);
+    }
+    if !config.supervisord.nocleanup {
+        crate::log::writer::clear_auto_logs(&config.supervisord.childlogdir, &config.supervisord.identifier);
+    }
+    let listeners = bind_all(&config, &mut log)?;
+
+    if !config.supervisord.nodaemon {
+        if let Err(e) = crate::daemon::daemonize() {
+            for l in &listeners {
+                if let Some(path) = l.socket_path() {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            return Err(format!("could not daemonize: {e}"));
+        }
+        log.log(LogLevel::Info, "daemonizing the supervisord process");
+        if let Some(dir) = &config.supervisord.directory {
+            match std::env::set_current_dir(dir) {
+                Ok(()) => log.log(LogLevel::Info, &format!("set current directory: '{}'", dir.display())),
+                Err(e) => log.log(LogLevel::Critical, &format!("can't chdir into '{}': {e}", dir.display())),
+            }
+        }
+    }
+
+    let executor = Rc::new(LocalExecutor::new());
+    let zone = crate::timefmt::Zone::local();
+    // Signals are taken over once, before any child exists, and kept across
+    // restarts so a signal never meets the default disposition.
+    let signals = signals::install()?;
+    write_pidfile(&config, &mut log);
+    let (core, wiring) = Core::new(Setup {
+        server_url: server_url(&config),
+        config: config.clone(),
+        log,
+        executor: executor.clone(),
+        zone,
+    });
+    executor
+        .spawn(timer_task(core.clone(), wiring.deadline_bell))
+        .detach();
+    executor
+        .spawn(signals::signal_task(core.clone(), signals))
+        .detach();
+    let mut servers = start_servers(&core, &executor, listeners);
+    core.borrow_mut().add_all_groups();
+    loop {
+        let outcome = async_io::block_on(executor.run(async { wiring.done.recv().await.unwrap_or(Outcome::Shutdown) }));
+        match outcome {
+            Outcome::Shutdown => {
+                let mut c = core.borrow_mut();
+                remove_pidfile(&c.config);
+                remove_sockets(&servers);
+                c.log.log(LogLevel::Info, "stopped all processes; supervisord exiting");
+                return Ok(());
+            }
+            Outcome::Restart => {
+                let rebind = {
+                    let mut c = core.borrow_mut();
+                    let old = c.config.clone();
+                    let (fresh, rebind) = reload(old, &mut c.log);
+                    write_pidfile(&fresh, &mut c.log);
+                    c.server_url = server_url(&fresh);
+                    c.reset_config(fresh.clone());
+                    rebind.then_some(fresh)
+                };
+                if let Some(fresh) = rebind {
+                    remove_sockets(&servers);
+                    servers.clear();
+                    let bound = {
+                        let mut c = core.borrow_mut();
+                        bind_all(&fresh, &mut c.log)
+                    };
+                    match bound {
+                        Ok(listeners) => servers = start_servers(&core, &executor, listeners),
+                        Err(e) => core
+                            .borrow_mut()
+                            .log
+                            .log(LogLevel::Critical, &format!("could not open the HTTP servers: {e}")),
+                    }
+                }
+                core.borrow_mut().add_all_groups();
+            }
+        }
+    }
+}
+
+/// A listener being served: its task, and the socket file to remove at exit.
+struct Served {
+    _task: smol::Task<()>,
+    socket: Option<PathBuf>,
+}
+
+fn start_servers(core: &Shared, executor: &Rc<LocalExecutor<'static>>, listeners: Vec<Listener>) -> Vec<Served> {
+    listeners
+        .into_iter()
+        .map(|listener| Served {
+            socket: listener.socket_path().map(PathBuf::from),
+            _task: executor.spawn(server::serve(core.clone(), listener)),
+        })
+        .collect()
+}
+
+fn remove_sockets(servers: &[Served]) {
+    for s in servers {
+        if let Some(path) = &s.socket {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+fn write_pidfile(config: &Config, log: &mut MainLog) {
+    let Some(path) = &config.supervisord.pidfile else { return };
+    match crate::daemon::write_pidfile(path) {
+        Ok(()) => log.log(LogLevel::Info, &format!("supervisord started with pid {}", std::process::id())),
+        Err(_) => log.log(LogLevel::Critical, &format!("could not write pidfile {}", path.display())),
+    }
+}
+
+fn remove_pidfile(config: &Config) {
+    if let Some(path) = &config.supervisord.pidfile {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// After a restart's stop: read the config again; on error keep the old
+/// one. Also says whether the HTTP servers must be bound anew.
+fn reload(old: Config, log: &mut MainLog) -> (Config, bool) {
+    let mut fresh = match config::load(&old.path) {
+        Ok(c) => c,
+        Err(e) => {
+            log.log(
+                LogLevel::Error,
+                &format!("could not reload the configuration, keeping the previous one: {e}"),
+            );
+            return (old, false);
+        }
+    };
+    apply_overrides(&mut fresh);
+    if fresh.supervisord.loglevel != old.supervisord.loglevel
+        || fresh.supervisord.logfile != old.supervisord.logfile
+        || fresh.supervisord.logfile_maxbytes != old.supervisord.logfile_maxbytes
+        || fresh.supervisord.logfile_backups != old.supervisord.logfile_backups
+    {
+        *log = open_main_log(&fresh);
+    }
+    for line in &fresh.warnings {
+        log.log(LogLevel::Warn, line);
+    }
+    if !fresh.supervisord.nocleanup {
+        crate::log::writer::clear_auto_logs(&fresh.supervisord.childlogdir, &fresh.supervisord.identifier);
+    }
+    let rebind = fresh.unix_http_server != old.unix_http_server || fresh.inet_http_server != old.inet_http_server;
+    (fresh, rebind)
+}
+
+/// Sleeps until the earliest deadline (or until an earlier one is armed).
+async fn timer_task(core: Shared, bell: smol::channel::Receiver<()>) {
+    loop {
+        let next = core.borrow().next_deadline();
+        match next {
+            Some(at) => {
+                async {
+                    async_io::Timer::at(at).await;
+                }
+                .or(async {
+                    let _ = bell.recv().await;
+                })
+                .await
+            }
+            None => {
+                if bell.recv().await.is_err() {
+                    return;
+                }
+            }
+        }
+        core.borrow_mut().fire_deadlines();
+    }
+}

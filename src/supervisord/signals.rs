@@ -1,0 +1,103 @@
+//! The daemon's signals, turned into requests to the core: TERM/INT/QUIT
+//! shut down, HUP restarts, USR2 reopens logs. As PID 1 (a container's init)
+//! CHLD also reaps orphans that were re-parented to us. async-signal
+//! coalesces deliveries, so a signal means "look", not "count".
+
+use smol::stream::StreamExt;
+
+use async_signal::{Signal, Signals};
+
+use crate::config::LogLevel;
+use crate::core::{Mood, Shared};
+
+/// Takes over the daemon's signals.
+pub fn install() -> Result<Signals, String> {
+    let mut wanted = vec![Signal::Term, Signal::Int, Signal::Quit, Signal::Hup, Signal::Usr2, Signal::Usr1];
+    if std::process::id() == 1 {
+        wanted.push(Signal::Child);
+    }
+    Signals::new(wanted).map_err(|e| format!("could not install signal handlers: {e}"))
+}
+
+fn name(signal: Signal) -> &'static str {
+    match signal {
+        Signal::Term => "SIGTERM",
+        Signal::Int => "SIGINT",
+        Signal::Quit => "SIGQUIT",
+        Signal::Hup => "SIGHUP",
+        Signal::Usr1 => "SIGUSR1",
+        Signal::Usr2 => "SIGUSR2",
+        Signal::Child => "SIGCHLD",
+        _ => "signal",
+    }
+}
+
+pub async fn signal_task(core: Shared, mut signals: Signals) {
+    while let Some(received) = signals.next().await {
+        let Ok(signal) = received else { continue };
+        let mut c = core.borrow_mut();
+        match signal {
+            Signal::Term | Signal::Int | Signal::Quit => {
+                c.log.log(LogLevel::Warn, &format!("received {} indicating exit request", name(signal)));
+                c.shutdown();
+            }
+            Signal::Hup => {
+                if c.mood == Mood::Shutdown {
+                    c.log.log(
+                        LogLevel::Warn,
+                        &format!("ignored {} indicating restart request (shutdown in progress)", name(signal)),
+                    );
+                } else {
+                    c.log.log(LogLevel::Warn, &format!("received {} indicating restart request", name(signal)));
+                    c.restart();
+                }
+            }
+            Signal::Usr2 => {
+                c.log.log(LogLevel::Info, &format!("received {} indicating log reopen request", name(signal)));
+                c.reopen_logs();
+            }
+            Signal::Child => {
+                let ours = c.child_pids();
+                drop(c);
+                reap_orphans(&core, &ours);
+            }
+            other => {
+                c.log.log(LogLevel::Blather, &format!("received {} indicating nothing", name(other)));
+            }
+        }
+    }
+}
+
+/// Our direct children as the kernel lists them (every thread's list).
+fn children() -> Vec<u32> {
+    let mut pids = Vec::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return pids;
+    };
+    for task in tasks.flatten() {
+        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
+            pids.extend(text.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+        }
+    }
+    pids
+}
+
+/// Reaps exited children that are not ours: orphans re-parented to PID 1.
+/// Our own children are left to their exit watchers, so no status is stolen.
+fn reap_orphans(core: &Shared, ours: &[u32]) {
+    use rustix::process::{waitpid, Pid, WaitOptions};
+    for pid in children() {
+        if ours.contains(&pid) {
+            continue;
+        }
+        let Some(raw) = i32::try_from(pid).ok().and_then(Pid::from_raw) else { continue };
+        if let Ok(Some((_, status))) = waitpid(Some(raw), WaitOptions::NOHANG) {
+            let how = match (status.exit_status(), status.terminating_signal()) {
+                (Some(code), _) => format!("exit status {code}"),
+                (None, Some(sig)) => format!("terminated by {}", crate::process::signals::name(sig)),
+                _ => "unknown termination cause".to_string(),
+            };
+            core.borrow_mut().log.log(LogLevel::Info, &format!("reaped unknown pid {pid} ({how})"));
+        }
+    }
+}
