@@ -357,7 +357,7 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
     }
 
     let (tx, rx) = smol::channel::unbounded::<Vec<u8>>();
-    if let Ok(stdin) = Async::new(pipes.stdin) {
+    if let Ok(stdin) = Async::new(std::io::PipeWriter::from(pipes.stdin)) {
         core.executor
             .spawn(async move {
                 let mut stdin = stdin;

@@ -148,7 +148,7 @@ pub async fn serve(core: Shared, listener: Listener) {
 
 fn spawn_connection<T>(core: &Shared, stream: Async<T>, auth: Rc<Option<Credentials>>, active: Rc<Cell<usize>>)
 where
-    T: Read + Write + AsFd + 'static,
+    T: Read + Write + AsFd + async_io::IoSafe + 'static,
 {
     let executor = core.borrow().executor.clone();
     let core = core.clone();
@@ -174,7 +174,7 @@ enum ReadEnd {
 
 async fn read_some<T>(stream: &mut Async<T>, buf: &mut Vec<u8>) -> Result<(), ReadEnd>
 where
-    T: Read + Write + AsFd,
+    T: Read + Write + AsFd + async_io::IoSafe,
 {
     let mut chunk = [0u8; 8192];
     let read = async { stream.read(&mut chunk).await.map_err(|_| ReadEnd::Closed) }
@@ -193,7 +193,7 @@ where
 /// Serves requests on one connection until it closes or stops keeping alive.
 async fn connection<T>(core: &Shared, stream: &mut Async<T>, auth: &Option<Credentials>) -> io::Result<()>
 where
-    T: Read + Write + AsFd,
+    T: Read + Write + AsFd + async_io::IoSafe,
 {
     let limits = Limits::default();
     let mut buf: Vec<u8> = Vec::new();
@@ -293,7 +293,7 @@ async fn write_response<T>(
     keep_alive: bool,
 ) -> io::Result<()>
 where
-    T: Read + Write + AsFd,
+    T: Read + Write + AsFd + async_io::IoSafe,
 {
     let mut head = format!("HTTP/1.0 {status} {reason}\r\nServer: supervisor/{}\r\n", crate::VERSION);
     for (k, v) in headers {
@@ -313,14 +313,14 @@ where
 
 async fn write_simple<T>(stream: &mut Async<T>, status: u16, reason: &str, text: &str, keep_alive: bool) -> io::Result<()>
 where
-    T: Read + Write + AsFd,
+    T: Read + Write + AsFd + async_io::IoSafe,
 {
     write_response(stream, status, reason, &[("Content-Type", "text/plain")], text.as_bytes(), keep_alive).await
 }
 
 async fn rpc<T>(core: &Shared, stream: &mut Async<T>, body: &[u8], keep_alive: bool) -> io::Result<()>
 where
-    T: Read + Write + AsFd,
+    T: Read + Write + AsFd + async_io::IoSafe,
 {
     let call = match codec::decode_call(body) {
         Ok(call) => call,
@@ -365,7 +365,7 @@ fn unquote(path: &str) -> String {
 /// new byte as it is written, until the client disconnects.
 async fn logtail<T>(core: &Shared, stream: &mut Async<T>, request: &Request) -> io::Result<()>
 where
-    T: Read + Write + AsFd,
+    T: Read + Write + AsFd + async_io::IoSafe,
 {
     let path = unquote(&request.path);
     let target = if path.starts_with("/mainlogtail") {
