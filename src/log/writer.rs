@@ -141,7 +141,12 @@ struct Trouble {
 /// What one operation did, before it is folded into the trouble state.
 enum Health {
     Fine,
-    Problem { reason: String, lost: u64 },
+    /// Nothing was tried (an empty flush): says nothing about recovery.
+    Untested,
+    Problem {
+        reason: String,
+        lost: u64,
+    },
 }
 
 impl Health {
@@ -326,7 +331,7 @@ impl LogFile {
     /// only at the start and at the end of a problem.
     fn settle(&mut self, health: Health) -> Option<Notice> {
         match (health, &mut self.trouble) {
-            (Health::Fine, None) => None,
+            (Health::Untested, _) | (Health::Fine, None) => None,
             (Health::Fine, Some(_)) if self.rotation.is_some() => None,
             (Health::Fine, Some(trouble)) => {
                 let lost = trouble.lost;
@@ -353,7 +358,7 @@ impl LogFile {
     fn write_inner(&mut self, data: &[u8]) -> Health {
         if matches!(self.sink, Sink::Closed) {
             if data.is_empty() {
-                return Health::Fine;
+                return Health::Untested;
             }
             match open_sink(&self.path, false) {
                 Ok(sink) => self.sink = sink,
@@ -361,8 +366,9 @@ impl LogFile {
             }
         }
         let health = match &mut self.sink {
-            Sink::Closed => Health::Fine,
+            Sink::Closed => Health::Untested,
             Sink::Stream(stream) => write_stream(stream, data),
+            Sink::File { .. } if data.is_empty() => Health::Untested,
             Sink::File { .. } => self.write_file(data),
         };
         if !data.is_empty() {
@@ -380,6 +386,10 @@ impl LogFile {
         while !data.is_empty() {
             let mut rotation_stuck = false;
             let mut just_rotated = false;
+            if self.maxbytes > 0 && !rotate_now && self.size() >= self.maxbytes {
+                // Someone may have truncated it (copytruncate): trust the disk.
+                self.resync_size();
+            }
             if self.maxbytes > 0 && (rotate_now || self.size() >= self.maxbytes) {
                 match self.rotate() {
                     Ok(()) => just_rotated = true,
@@ -431,6 +441,14 @@ impl LogFile {
             data = tail;
         }
         health
+    }
+
+    fn resync_size(&mut self) {
+        if let Sink::File { fd, size, .. } = &mut self.sink {
+            if let Ok(stat) = rustix::fs::fstat(&*fd) {
+                *size = u64::try_from(stat.st_size).unwrap_or(*size);
+            }
+        }
     }
 
     /// Runs (or resumes) the rotation plan, then opens the fresh file.
@@ -512,9 +530,12 @@ fn write_stream(stream: &mut Stream, data: &[u8]) -> Health {
         if !stream.backlog.is_empty() {
             return queue(stream, data);
         }
+        if data.is_empty() {
+            return Health::Fine;
+        }
     }
     if data.is_empty() {
-        return Health::Fine;
+        return Health::Untested;
     }
     match write_some(stream.io.fd(), data) {
         Ok(n) if n == data.len() => Health::Fine,
@@ -554,8 +575,9 @@ fn write_some(fd: BorrowedFd<'_>, mut data: &[u8]) -> Result<usize, Errno> {
 
 /// Paths we never rename, remove or size-track: /dev/stdout with a redirected
 /// stdout is a regular file, and rotating it would rename the /dev symlink.
+/// /dev/shm is an ordinary (tmpfs) directory and rotates as usual.
 fn is_special_path(path: &Path) -> bool {
-    path.starts_with("/dev") || path.starts_with("/proc")
+    path.starts_with("/proc") || (path.starts_with("/dev") && !path.starts_with("/dev/shm"))
 }
 
 /// The descriptor a standard-stream path stands for, so that a socket stdout
@@ -1212,6 +1234,44 @@ mod tests {
             return;
         };
         assert_eq!(mode, 0o666 & !umask);
+    }
+
+    #[test]
+    fn an_empty_write_proves_nothing() {
+        let dir = TempDir::new();
+        let p = dir.path("sub/x.log");
+        let (mut log, notice) = LogFile::open_lenient(&p, 0, 0);
+        assert!(notice.is_some());
+        assert_eq!(log.write(b""), None, "no false recovery");
+        std::fs::create_dir(dir.path("sub")).expect("mkdir");
+        assert_eq!(log.write(b""), None);
+        assert!(matches!(log.write(b"x"), Some(Notice::Recovered { .. })));
+    }
+
+    #[test]
+    fn external_truncation_is_noticed_before_rotating() {
+        let dir = TempDir::new();
+        let p = dir.path("ct.log");
+        let mut log = LogFile::open(&p, 10, 1).expect("open");
+        log.write(b"123456789\n");
+        // logrotate's copytruncate empties the file behind our back.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .and_then(|f| f.set_len(0))
+            .expect("truncate");
+        log.write(b"abc\n");
+        assert_eq!(read(&p), b"abc\n");
+        assert!(!dir.path("ct.log.1").exists());
+    }
+
+    #[test]
+    fn special_paths() {
+        assert!(is_special_path(Path::new("/dev/stdout")));
+        assert!(is_special_path(Path::new("/proc/self/fd/1")));
+        assert!(!is_special_path(Path::new("/dev/shm/app.log")));
+        assert!(!is_special_path(Path::new("/devices/app.log")));
+        assert!(!is_special_path(Path::new("/var/log/app.log")));
     }
 
     #[test]
