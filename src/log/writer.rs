@@ -240,8 +240,9 @@ impl LogFile {
         }
     }
 
-    /// True when the target cannot seek (tty, FIFO, socket, device, or a path
-    /// under /dev or /proc): no rotation, no size, no clearing.
+    /// True when the target cannot seek (tty, FIFO, socket, device), or is a
+    /// path under /dev (but /dev/shm) or /proc: no rotation, no size, no
+    /// clearing.
     pub fn is_stream(&self) -> bool {
         matches!(self.sink, Sink::Stream(_)) || is_special_path(&self.path)
     }
