@@ -1,1 +1,418 @@
-//! TODO (activity)
+//! supervisord's own levelled activity log ("spawned: 'web' with pid 123").
+//! It formats lines exactly as 4.3's `'%(asctime)s %(levelname)s %(message)s\n'`
+//! and writes them through the same `LogFile` as captured output, so it rotates,
+//! reopens and survives a full disk the same way; problems with the log itself
+//! go to the echo target (or stderr) once, since there is nowhere else to say so.
+//!
+//! Messages logged before the log exists (config warnings, parse infos) are the
+//! caller's to keep and replay, as 4.3's `parse_criticals`/`parse_warnings`.
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use smol::channel::Receiver;
+
+use super::writer::{LogFile, Notice};
+use crate::config::LogLevel;
+use crate::timefmt::Zone;
+
+/// 4.3's level names as they appear in lines (`LevelsByName`).
+pub fn level_name(level: LogLevel) -> &'static str {
+    match level {
+        LogLevel::Critical => "CRIT",
+        LogLevel::Error => "ERRO",
+        LogLevel::Warn => "WARN",
+        LogLevel::Info => "INFO",
+        LogLevel::Debug => "DEBG",
+        LogLevel::Trace => "TRAC",
+        LogLevel::Blather => "BLAT",
+    }
+}
+
+/// Why `clearLog` failed; the RPC maps these to NO_FILE and FAILED.
+#[derive(Debug)]
+pub enum ClearError {
+    /// There is no log file (logfile=NONE... or it does not exist).
+    NoFile,
+    Failed(io::Error),
+}
+
+struct Targets {
+    file: Option<LogFile>,
+    /// 4.3 echoes to stdout when nodaemon and not silent.
+    echo: Option<LogFile>,
+}
+
+/// The main log. Shared by reference (`Rc<MainLog>`): every method takes
+/// `&self`, so any task can log without coordinating borrows.
+pub struct MainLog {
+    level: Cell<LogLevel>,
+    zone: Zone,
+    targets: RefCell<Targets>,
+}
+
+impl MainLog {
+    /// `file` is the `[supervisord] logfile` (None for none); `echo` is where
+    /// nodaemon mode mirrors lines ([`MainLog::stdout_echo`]).
+    pub fn new(
+        level: LogLevel,
+        file: Option<LogFile>,
+        echo: Option<LogFile>,
+        zone: Zone,
+    ) -> MainLog {
+        MainLog {
+            level: Cell::new(level),
+            zone,
+            targets: RefCell::new(Targets { file, echo }),
+        }
+    }
+
+    /// The echo target 4.3 uses in the foreground: its own stdout.
+    pub fn stdout_echo() -> LogFile {
+        LogFile::open_lenient("/dev/stdout", 0, 0).0
+    }
+
+    pub fn level(&self) -> LogLevel {
+        self.level.get()
+    }
+
+    pub fn set_level(&self, level: LogLevel) {
+        self.level.set(level);
+    }
+
+    /// Whether a message at `level` would be written; check it before
+    /// building an expensive message (child output copies at debug).
+    pub fn enabled(&self, level: LogLevel) -> bool {
+        level as u8 >= self.level.get() as u8
+    }
+
+    pub fn log(&self, level: LogLevel, message: &str) {
+        self.log_at(level, message, SystemTime::now());
+    }
+
+    /// `log` with the clock passed in (tests, replayed early messages).
+    pub fn log_at(&self, level: LogLevel, message: &str, now: SystemTime) {
+        if !self.enabled(level) {
+            return;
+        }
+        let line = self.format_line(level, message, now);
+        self.write_line(line.as_bytes(), now);
+    }
+
+    pub fn critical(&self, message: &str) {
+        self.log(LogLevel::Critical, message);
+    }
+
+    pub fn error(&self, message: &str) {
+        self.log(LogLevel::Error, message);
+    }
+
+    pub fn warn(&self, message: &str) {
+        self.log(LogLevel::Warn, message);
+    }
+
+    pub fn info(&self, message: &str) {
+        self.log(LogLevel::Info, message);
+    }
+
+    pub fn debug(&self, message: &str) {
+        self.log(LogLevel::Debug, message);
+    }
+
+    pub fn trace(&self, message: &str) {
+        self.log(LogLevel::Trace, message);
+    }
+
+    pub fn blather(&self, message: &str) {
+        self.log(LogLevel::Blather, message);
+    }
+
+    /// `2026-01-02 03:04:05,678 INFO message\n`. Embedded and trailing
+    /// newlines are kept as they are, as in 4.3 (a message ending in a
+    /// newline leaves an empty line).
+    pub fn format_line(&self, level: LogLevel, message: &str, now: SystemTime) -> String {
+        let stamp = self.zone.log_stamp(now);
+        let name = level_name(level);
+        let mut line = String::with_capacity(stamp.len() + name.len() + message.len() + 3);
+        line.push_str(&stamp);
+        line.push(' ');
+        line.push_str(name);
+        line.push(' ');
+        line.push_str(message);
+        line.push('\n');
+        line
+    }
+
+    /// The log file's path, for readLog/clearLog and `/mainlogtail`.
+    pub fn path(&self) -> Option<PathBuf> {
+        let targets = self.targets.borrow();
+        targets.file.as_ref().map(|f| f.path().to_path_buf())
+    }
+
+    /// Wake-ups after each write to the log file (None without a file).
+    pub fn subscribe(&self) -> Option<Receiver<()>> {
+        let mut targets = self.targets.borrow_mut();
+        targets.file.as_mut().map(LogFile::subscribe)
+    }
+
+    /// SIGUSR2. 4.3 first logs `supervisord logreopen` at info; that line
+    /// is the caller's, like every message.
+    pub fn reopen(&self) {
+        let now = SystemTime::now();
+        let notices: Vec<Notice> = {
+            let mut targets = self.targets.borrow_mut();
+            let Targets { file, echo } = &mut *targets;
+            [echo.as_mut(), file.as_mut()]
+                .into_iter()
+                .flatten()
+                .filter_map(LogFile::reopen)
+                .collect()
+        };
+        for notice in notices {
+            self.report(&notice, now);
+        }
+    }
+
+    /// 4.3's `clearLog`: NO_FILE without a log file or when it is missing;
+    /// remove it (FAILED if that fails); then, for each handler, log
+    /// "reopening log file" and reopen it. Those lines still reach the
+    /// removed file (so the new one starts empty) and the echo.
+    pub fn clear(&self) -> Result<(), ClearError> {
+        let path = self.path().ok_or(ClearError::NoFile)?;
+        if !path.exists() {
+            return Err(ClearError::NoFile);
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(ClearError::Failed(e)),
+        }
+        let has_echo = self.targets.borrow().echo.is_some();
+        if has_echo {
+            self.info("reopening log file");
+        }
+        self.info("reopening log file");
+        self.reopen();
+        Ok(())
+    }
+
+    fn write_line(&self, line: &[u8], now: SystemTime) {
+        let notices: Vec<Notice> = {
+            let mut targets = self.targets.borrow_mut();
+            let Targets { file, echo } = &mut *targets;
+            [echo.as_mut(), file.as_mut()]
+                .into_iter()
+                .flatten()
+                .filter_map(|target| target.write(line))
+                .collect()
+        };
+        for notice in notices {
+            self.report(&notice, now);
+        }
+    }
+
+    /// Says what happened to a target: on the echo (or stderr when there is
+    /// none) always, and in the log file too once it works again. Never
+    /// recurses: a failure while reporting is dropped.
+    fn report(&self, notice: &Notice, now: SystemTime) {
+        let line = self.format_line(notice.level(), &format!("main {notice}"), now);
+        let mut targets = self.targets.borrow_mut();
+        let Targets { file, echo } = &mut *targets;
+        match echo.as_mut() {
+            Some(echo) => {
+                let _ = echo.write(line.as_bytes());
+            }
+            None => {
+                let _ = rustix::io::write(rustix::stdio::stderr(), line.as_bytes());
+            }
+        }
+        if matches!(notice, Notice::Recovered { .. }) {
+            if let Some(file) = file.as_mut() {
+                let _ = file.write(line.as_bytes());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new() -> TempDir {
+            let dir = std::env::temp_dir().join(format!(
+                "sv-activity-{}-{}",
+                std::process::id(),
+                fastrand::u64(..)
+            ));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            TempDir(dir)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn at_2026() -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(1_767_323_045_678)
+    }
+
+    fn read(path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
+
+    fn main_log(dir: &TempDir, level: LogLevel, echo: bool) -> MainLog {
+        let file = LogFile::open(dir.0.join("supervisord.log"), 0, 0).expect("open");
+        let echo = echo.then(|| LogFile::open(dir.0.join("echo"), 0, 0).expect("echo"));
+        MainLog::new(level, Some(file), echo, Zone::utc())
+    }
+
+    #[test]
+    fn line_format_is_4_3s() {
+        let dir = TempDir::new();
+        let log = main_log(&dir, LogLevel::Info, false);
+        log.log_at(LogLevel::Info, "spawned: 'web' with pid 123", at_2026());
+        assert_eq!(
+            read(&dir.0.join("supervisord.log")),
+            "2026-01-02 03:04:05,678 INFO spawned: 'web' with pid 123\n"
+        );
+    }
+
+    #[test]
+    fn every_level_name() {
+        let names: Vec<&str> = [
+            LogLevel::Critical,
+            LogLevel::Error,
+            LogLevel::Warn,
+            LogLevel::Info,
+            LogLevel::Debug,
+            LogLevel::Trace,
+            LogLevel::Blather,
+        ]
+        .into_iter()
+        .map(level_name)
+        .collect();
+        assert_eq!(
+            names,
+            ["CRIT", "ERRO", "WARN", "INFO", "DEBG", "TRAC", "BLAT"]
+        );
+    }
+
+    #[test]
+    fn levels_below_the_threshold_are_dropped() {
+        let dir = TempDir::new();
+        let log = main_log(&dir, LogLevel::Warn, false);
+        assert!(log.enabled(LogLevel::Critical));
+        assert!(log.enabled(LogLevel::Warn));
+        assert!(!log.enabled(LogLevel::Info));
+        log.log_at(LogLevel::Info, "quiet", at_2026());
+        log.log_at(LogLevel::Blather, "quieter", at_2026());
+        log.log_at(LogLevel::Error, "loud", at_2026());
+        assert_eq!(
+            read(&dir.0.join("supervisord.log")),
+            "2026-01-02 03:04:05,678 ERRO loud\n"
+        );
+        log.set_level(LogLevel::Blather);
+        assert!(log.enabled(LogLevel::Blather));
+    }
+
+    #[test]
+    fn multi_line_messages_are_written_as_is() {
+        let dir = TempDir::new();
+        let log = main_log(&dir, LogLevel::Debug, false);
+        log.log_at(LogLevel::Debug, "'web' stdout output:\nhello\n", at_2026());
+        assert_eq!(
+            read(&dir.0.join("supervisord.log")),
+            "2026-01-02 03:04:05,678 DEBG 'web' stdout output:\nhello\n\n"
+        );
+    }
+
+    #[test]
+    fn echo_gets_the_same_lines() {
+        let dir = TempDir::new();
+        let log = main_log(&dir, LogLevel::Info, true);
+        log.log_at(LogLevel::Warn, "x", at_2026());
+        let line = "2026-01-02 03:04:05,678 WARN x\n";
+        assert_eq!(read(&dir.0.join("supervisord.log")), line);
+        assert_eq!(read(&dir.0.join("echo")), line);
+    }
+
+    #[test]
+    fn no_file_at_all_is_fine() {
+        let log = MainLog::new(LogLevel::Info, None, None, Zone::utc());
+        log.info("nowhere");
+        assert_eq!(log.path(), None);
+        assert!(log.subscribe().is_none());
+        assert!(matches!(log.clear(), Err(ClearError::NoFile)));
+        log.reopen();
+    }
+
+    #[test]
+    fn clear_starts_an_empty_file_and_echoes_reopening() {
+        let dir = TempDir::new();
+        let log = main_log(&dir, LogLevel::Info, true);
+        log.info("before");
+        log.clear().expect("clear");
+        let path = dir.0.join("supervisord.log");
+        assert_eq!(read(&path), "");
+        let echo = read(&dir.0.join("echo"));
+        assert_eq!(echo.matches("INFO reopening log file\n").count(), 2);
+        log.info("after");
+        assert!(read(&path).ends_with(" INFO after\n"));
+        std::fs::remove_file(&path).expect("rm");
+        assert!(matches!(log.clear(), Err(ClearError::NoFile)));
+    }
+
+    #[test]
+    fn reopen_follows_a_moved_file() {
+        let dir = TempDir::new();
+        let log = main_log(&dir, LogLevel::Info, false);
+        let path = dir.0.join("supervisord.log");
+        log.info("one");
+        std::fs::rename(&path, dir.0.join("old")).expect("mv");
+        log.reopen();
+        log.info("two");
+        assert!(read(&dir.0.join("old")).ends_with("INFO one\n"));
+        assert!(read(&path).ends_with("INFO two\n"));
+    }
+
+    #[test]
+    fn a_broken_log_file_is_reported_on_the_echo_once_and_recovers() {
+        let dir = TempDir::new();
+        let sub = dir.0.join("sub");
+        let (file, notice) = LogFile::open_lenient(sub.join("supervisord.log"), 0, 0);
+        assert!(notice.is_some());
+        let echo = LogFile::open(dir.0.join("echo"), 0, 0).expect("echo");
+        let log = MainLog::new(LogLevel::Info, Some(file), Some(echo), Zone::utc());
+        log.info("a");
+        log.info("b");
+        let echo_text = read(&dir.0.join("echo"));
+        assert_eq!(echo_text.matches(" INFO a\n").count(), 1);
+        std::fs::create_dir(&sub).expect("mkdir");
+        log.info("c");
+        let file_text = read(&sub.join("supervisord.log"));
+        assert!(file_text.starts_with("20"), "{file_text}");
+        assert!(file_text.contains(" INFO c\n"));
+        assert!(file_text.contains("works again"), "{file_text}");
+        let echo_text = read(&dir.0.join("echo"));
+        assert!(echo_text.contains("works again"), "{echo_text}");
+    }
+
+    #[test]
+    fn subscribers_hear_new_lines() {
+        let dir = TempDir::new();
+        let log = main_log(&dir, LogLevel::Info, false);
+        let rx = log.subscribe().expect("has a file");
+        log.info("hi");
+        assert_eq!(rx.try_recv(), Ok(()));
+    }
+}
