@@ -16,6 +16,8 @@ use smol::io::AsyncWriteExt;
 
 use super::{Core, ProcId, Stream};
 use crate::config::{self, Config};
+use crate::log::capture::pump;
+use crate::log::writer::Congestion;
 use crate::process::state::ExitStatus;
 use crate::rpc::faults::Code;
 use crate::rpc::value::Fault;
@@ -197,11 +199,10 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?)
 }
 
-/// The live child's pipes as the core keeps them.
+/// The live child's stdin as the core keeps it (the output pipes belong to
+/// their pumps).
 pub struct ChildIo {
     stdin: Option<Sender<Vec<u8>>>,
-    /// Output pipes, kept so the exit handler can read what is left.
-    pipes: Vec<(Stream, Rc<Async<OwnedFd>>)>,
 }
 
 impl ChildIo {
@@ -318,6 +319,32 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
     let generation = slot.generation;
     let me = core.me.clone();
 
+    // One pump per output pipe. When the child is reaped the pumps take what
+    // the pipes still hold (4.3's drain) and close them; only then does the
+    // exit reach the state machine, so every byte is logged before EXITED.
+    let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
+    let mut drained = Vec::new();
+    for (stream, fd) in pipes.outputs {
+        let (done_tx, done_rx) = smol::channel::bounded::<()>(1);
+        drained.push(done_rx);
+        let me = me.clone();
+        let stop_rx = stop_rx.clone();
+        core.executor
+            .spawn(async move {
+                let on_data = |data: &[u8]| -> Option<Congestion> {
+                    let core = me.upgrade()?;
+                    let mut core = core.borrow_mut();
+                    core.write_output(id, stream, data)
+                };
+                let stop = async move {
+                    let _ = stop_rx.recv().await;
+                };
+                let _ = pump(fd, on_data, stop).await;
+                drop(done_tx);
+            })
+            .detach();
+    }
+
     // The exit watcher owns the child handle.
     core.executor
         .spawn({
@@ -327,34 +354,16 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
                     Ok(status) => exit_status(status),
                     Err(_) => ExitStatus::Code(-1),
                 };
+                drop(stop_tx);
+                for done in drained {
+                    let _ = done.recv().await;
+                }
                 if let Some(core) = me.upgrade() {
                     core.borrow_mut().child_exited(id, generation, status);
                 }
             }
         })
         .detach();
-
-    let mut kept = Vec::new();
-    for (stream, fd) in pipes.outputs {
-        let Ok(fd) = Async::new(fd) else { continue };
-        let fd = Rc::new(fd);
-        kept.push((stream, fd.clone()));
-        let me = me.clone();
-        core.executor
-            .spawn(async move {
-                loop {
-                    if fd.readable().await.is_err() {
-                        return;
-                    }
-                    let Some(core) = me.upgrade() else { return };
-                    let open = core.borrow_mut().read_output(id, generation, stream, &fd);
-                    if !open {
-                        return;
-                    }
-                }
-            })
-            .detach();
-    }
 
     let (tx, rx) = smol::channel::unbounded::<Vec<u8>>();
     if let Ok(stdin) = Async::new(std::io::PipeWriter::from(pipes.stdin)) {
@@ -370,10 +379,7 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
             .detach();
     }
     if let Some(slot) = core.procs.get_mut(&id) {
-        slot.io = Some(ChildIo {
-            stdin: Some(tx),
-            pipes: kept,
-        });
+        slot.io = Some(ChildIo { stdin: Some(tx) });
     }
     Ok(pid)
 }
@@ -437,51 +443,12 @@ fn make_pipes(redirect_stderr: bool) -> io::Result<(ParentPipes, ChildFds)> {
     ))
 }
 
-/// Reads everything the pipe holds now; false at end of file or on error.
-fn drain_pipe(core: &mut Core, id: ProcId, stream: Stream, fd: &Async<OwnedFd>) -> bool {
-    const CHUNK: usize = 256 * 1024;
-    // Bound the work per wake-up so one flooding child cannot starve the rest.
-    const PER_WAKE: usize = 4 * 1024 * 1024;
-    let mut buf = std::mem::take(&mut core.scratch);
-    buf.resize(CHUNK, 0);
-    let mut total = 0;
-    let open = loop {
-        match rustix::io::read(fd.get_ref().as_fd(), &mut buf[..]) {
-            Ok(0) => break false,
-            Ok(n) => {
-                let data = buf.get(..n).unwrap_or_default();
-                core.write_output(id, stream, data);
-                total += n;
-                if total >= PER_WAKE {
-                    break true;
-                }
-            }
-            Err(rustix::io::Errno::AGAIN) => break true,
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(_) => break false,
-        }
-    };
-    core.scratch = buf;
-    open
-}
-
 impl Core {
-    /// The pipe task's entry: stale generations are left alone.
-    fn read_output(&mut self, id: ProcId, generation: u64, stream: Stream, fd: &Async<OwnedFd>) -> bool {
-        match self.procs.get(&id) {
-            Some(slot) if slot.generation == generation => drain_pipe(self, id, stream, fd),
-            // A later child replaced this one: keep reading what the old
-            // pipe still gets (e.g. from a grandchild) into the same logs.
-            Some(_) => drain_pipe(self, id, stream, fd),
-            None => false,
-        }
-    }
-
     /// Child output (or a message standing in for it) into its channel, and
     /// into the main log at debug level, as 4.3 does.
-    pub(crate) fn write_output(&mut self, id: ProcId, stream: Stream, data: &[u8]) {
+    pub(crate) fn write_output(&mut self, id: ProcId, stream: Stream, data: &[u8]) -> Option<Congestion> {
         let strip = self.config.supervisord.strip_ansi;
-        let Some(slot) = self.procs.get_mut(&id) else { return };
+        let slot = self.procs.get_mut(&id)?;
         let name = slot.config.name.clone();
         let redirected = slot.config.redirect_stderr;
         let channel = match stream {
@@ -495,10 +462,12 @@ impl Core {
         } else {
             data
         };
-        if let Some(problem) = channel.write(data) {
-            self.log.log(crate::config::LogLevel::Error, &problem);
+        let notice = channel.write(data);
+        let congestion = channel.congestion();
+        if let Some(notice) = notice {
+            self.log.log(notice.level(), &notice.to_string());
         }
-        if self.log.enabled(crate::config::LogLevel::Debug) {
+        if !data.is_empty() && self.log.enabled(crate::config::LogLevel::Debug) {
             let text = match std::str::from_utf8(data) {
                 Ok(text) => text.to_string(),
                 Err(_) => format!("Undecodable: {data:?}"),
@@ -508,17 +477,7 @@ impl Core {
                 &format!("{} {} output:\n{}", repr(&name), stream.name(), text),
             );
         }
-    }
-}
-
-/// Reads what is left in every pipe of `id` (called when the child exits).
-pub fn drain_all(core: &mut Core, id: ProcId) {
-    let pipes: Vec<(Stream, Rc<Async<OwnedFd>>)> = match core.procs.get(&id).and_then(|s| s.io.as_ref()) {
-        Some(io) => io.pipes.clone(),
-        None => return,
-    };
-    for (stream, fd) in pipes {
-        drain_pipe(core, id, stream, &fd);
+        congestion
     }
 }
 

@@ -250,7 +250,7 @@ impl Core {
         for pconfig in &gconfig.processes {
             let id = self.next_id;
             self.next_id += 1;
-            let (stdout, stderr) = output::open_channels(&self.config, pconfig, &mut self.log);
+            let (stdout, stderr) = output::open_channels(&self.config, pconfig, &self.log);
             self.procs.insert(
                 id,
                 ProcSlot {
@@ -565,21 +565,24 @@ impl Core {
 
     /// clearLog: remove the main log file and start a fresh one.
     pub fn clear_main_log(&mut self) -> Result<(), Fault> {
-        let Some(path) = self.log.path().filter(|p| p.exists()) else {
-            return Err(Code::NoFile.bare());
-        };
-        std::fs::remove_file(&path).map_err(|_| Code::Failed.bare())?;
-        self.log.log(LogLevel::Info, "reopening log file");
-        self.log.reopen();
-        Ok(())
+        use crate::log::activity::ClearError;
+        self.log.clear().map_err(|e| match e {
+            ClearError::NoFile => Code::NoFile.bare(),
+            ClearError::Failed(_) => Code::Failed.bare(),
+        })
     }
 
     /// SIGUSR2: reopen the main log and every child log.
     pub fn reopen_logs(&mut self) {
+        self.log.log(LogLevel::Info, "supervisord logreopen");
         self.log.reopen();
+        let mut notices = Vec::new();
         for slot in self.procs.values_mut() {
-            slot.stdout.reopen();
-            slot.stderr.reopen();
+            notices.extend(slot.stdout.reopen());
+            notices.extend(slot.stderr.reopen());
+        }
+        for notice in notices {
+            self.log.log(notice.level(), &notice.to_string());
         }
     }
 
@@ -809,7 +812,6 @@ impl Core {
         if slot.generation != generation {
             return;
         }
-        children::drain_all(self, id);
         if let Some(slot) = self.procs.get_mut(&id) {
             slot.io = None;
         }

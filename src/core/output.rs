@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::config::{self, Config, LogLevel, LogTarget};
 use crate::log::activity::MainLog;
-use crate::log::writer::LogFile;
+use crate::log::writer::{Congestion, LogFile, Notice};
 
 /// One output channel.
 pub struct Channel {
@@ -22,23 +22,30 @@ impl Channel {
         Channel { file: None, path: None }
     }
 
-    fn open(path: PathBuf, settings: &config::ChannelLog) -> Channel {
-        let file = LogFile::open(&path, settings.maxbytes, settings.backups);
+    fn open(path: PathBuf, settings: &config::ChannelLog, log: &MainLog) -> Channel {
+        let (file, notice) = LogFile::open_lenient(path.clone(), settings.maxbytes, settings.backups);
+        if let Some(notice) = notice {
+            log.log(notice.level(), &notice.to_string());
+        }
         Channel {
             file: Some(file),
             path: Some(path),
         }
     }
 
-    /// Writes child output; Some(text) when a problem starts or ends.
-    pub fn write(&mut self, data: &[u8]) -> Option<String> {
+    /// Writes child output (an empty slice flushes a stream's backlog);
+    /// Some(notice) when a problem starts or ends.
+    pub fn write(&mut self, data: &[u8]) -> Option<Notice> {
         self.file.as_mut().and_then(|f| f.write(data))
     }
 
-    pub fn reopen(&mut self) {
-        if let Some(f) = self.file.as_mut() {
-            f.reopen();
-        }
+    /// Set while a stream target (a full pipe or tty) cannot take more.
+    pub fn congestion(&self) -> Option<Congestion> {
+        self.file.as_ref().and_then(|f| f.congestion())
+    }
+
+    pub fn reopen(&mut self) -> Option<Notice> {
+        self.file.as_mut().and_then(|f| f.reopen())
     }
 
     pub fn clear(&mut self) -> io::Result<()> {
@@ -81,16 +88,16 @@ fn target_path(config: &Config, process: &config::Process, stream: &str, target:
 }
 
 /// Opens both channels of a process as its config says.
-pub fn open_channels(config: &Config, process: &config::Process, log: &mut MainLog) -> (Channel, Channel) {
+pub fn open_channels(config: &Config, process: &config::Process, log: &MainLog) -> (Channel, Channel) {
     let stdout = match target_path(config, process, "stdout", &process.stdout.target) {
-        Some(path) => Channel::open(path, &process.stdout),
+        Some(path) => Channel::open(path, &process.stdout, log),
         None => Channel::none(),
     };
     let stderr = if process.redirect_stderr {
         Channel::none()
     } else {
         match target_path(config, process, "stderr", &process.stderr.target) {
-            Some(path) => Channel::open(path, &process.stderr),
+            Some(path) => Channel::open(path, &process.stderr, log),
             None => Channel::none(),
         }
     };

@@ -400,7 +400,7 @@ where
     };
     let modified = std::fs::metadata(&file)
         .and_then(|m| m.modified())
-        .map(|t| core.borrow().zone.http_date(t))
+        .map(crate::timefmt::http_date)
         .unwrap_or_default();
     let head = format!(
         "HTTP/1.0 200 OK\r\nServer: supervisor/{}\r\nContent-Type: text/plain;charset=utf-8\r\nLast-Modified: {modified}\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n",

@@ -384,11 +384,11 @@ fn tail_file(path: Option<std::path::PathBuf>, offset: i64, length: i64) -> Valu
     let Some(path) = path.filter(|p| p.exists()) else {
         return missing();
     };
-    let (bytes, new_offset, overflow) = read::tail(&path, offset, length);
+    let tail = read::tail(&path, offset, length);
     Value::Array(vec![
-        Value::String(String::from_utf8_lossy(&bytes).into_owned()),
-        Value::Int(new_offset as i64),
-        Value::Bool(overflow),
+        Value::String(String::from_utf8_lossy(&tail.bytes).into_owned()),
+        Value::Int(tail.offset),
+        Value::Bool(tail.overflow),
     ])
 }
 

@@ -17,6 +17,7 @@ use crate::config::{self, Config, LogLevel, LogTarget};
 use crate::core::{Core, Outcome, Setup, Shared};
 use crate::http::server::{self, Listener};
 use crate::log::activity::MainLog;
+use crate::log::writer::LogFile;
 
 const USAGE: &str = "supervisord -- run a set of applications as daemons.
 
@@ -225,19 +226,30 @@ struct Early {
     infos: Vec<String>,
 }
 
-fn open_main_log(config: &Config) -> MainLog {
+fn open_main_log(config: &Config, zone: &crate::timefmt::Zone) -> MainLog {
     let d = &config.supervisord;
-    let path = match &d.logfile {
-        LogTarget::Path(p) => Some(p.clone()),
-        _ => None,
+    let (file, notice) = match &d.logfile {
+        LogTarget::Path(p) => {
+            let (file, notice) = LogFile::open_lenient(p.clone(), d.logfile_maxbytes, d.logfile_backups);
+            (Some(file), notice)
+        }
+        _ => (None, None),
     };
-    MainLog::new(
-        d.loglevel,
-        path.as_deref(),
-        d.logfile_maxbytes,
-        d.logfile_backups,
-        d.nodaemon && !d.silent,
-    )
+    let echo = (d.nodaemon && !d.silent).then(MainLog::stdout_echo);
+    let log = MainLog::new(d.loglevel, file, echo, zone.clone());
+    if let Some(notice) = notice {
+        log.log(notice.level(), &notice.to_string());
+    }
+    log
+}
+
+fn clear_auto_logs(config: &Config, log: &MainLog) {
+    let d = &config.supervisord;
+    if !d.nocleanup {
+        for warning in crate::log::writer::clear_auto_logs(&d.childlogdir, &d.identifier) {
+            log.log(LogLevel::Warn, &warning);
+        }
+    }
 }
 
 /// The URL children find in SUPERVISOR_SERVER_URL (4.3 prefers the socket).
@@ -310,7 +322,8 @@ fn run(mut config: Config) -> Result<(), String> {
     }
 
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(config.supervisord.umask));
-    let mut log = open_main_log(&config);
+    let zone = crate::timefmt::Zone::from_env();
+    let mut log = open_main_log(&config, &zone);
     for line in &early.criticals {
         log.log(LogLevel::Critical, line);
     }
@@ -320,9 +333,7 @@ fn run(mut config: Config) -> Result<(), String> {
     for line in &early.infos {
         log.log(LogLevel::Info, line);
     }
-    if !config.supervisord.nocleanup {
-        crate::log::writer::clear_auto_logs(&config.supervisord.childlogdir, &config.supervisord.identifier);
-    }
+    clear_auto_logs(&config, &log);
     let listeners = bind_all(&config, &mut log)?;
 
     if !config.supervisord.nodaemon {
@@ -344,7 +355,6 @@ fn run(mut config: Config) -> Result<(), String> {
     }
 
     let executor = Rc::new(LocalExecutor::new());
-    let zone = crate::timefmt::Zone::local();
     // Signals are taken over once, before any child exists, and kept across
     // restarts so a signal never meets the default disposition.
     let signals = signals::install()?;
@@ -378,7 +388,8 @@ fn run(mut config: Config) -> Result<(), String> {
                 let rebind = {
                     let mut c = core.borrow_mut();
                     let old = c.config.clone();
-                    let (fresh, rebind) = reload(old, &mut c.log);
+                    let zone = c.zone.clone();
+                    let (fresh, rebind) = reload(old, &mut c.log, &zone);
                     write_pidfile(&fresh, &mut c.log);
                     c.server_url = server_url(&fresh);
                     c.reset_config(fresh.clone());
@@ -445,7 +456,7 @@ fn remove_pidfile(config: &Config) {
 
 /// After a restart's stop: read the config again; on error keep the old
 /// one. Also says whether the HTTP servers must be bound anew.
-fn reload(old: Config, log: &mut MainLog) -> (Config, bool) {
+fn reload(old: Config, log: &mut MainLog, zone: &crate::timefmt::Zone) -> (Config, bool) {
     let mut fresh = match config::load(&old.path) {
         Ok(c) => c,
         Err(e) => {
@@ -462,14 +473,12 @@ fn reload(old: Config, log: &mut MainLog) -> (Config, bool) {
         || fresh.supervisord.logfile_maxbytes != old.supervisord.logfile_maxbytes
         || fresh.supervisord.logfile_backups != old.supervisord.logfile_backups
     {
-        *log = open_main_log(&fresh);
+        *log = open_main_log(&fresh, zone);
     }
     for line in &fresh.warnings {
         log.log(LogLevel::Warn, line);
     }
-    if !fresh.supervisord.nocleanup {
-        crate::log::writer::clear_auto_logs(&fresh.supervisord.childlogdir, &fresh.supervisord.identifier);
-    }
+    clear_auto_logs(&fresh, log);
     let rebind = fresh.unix_http_server != old.unix_http_server || fresh.inet_http_server != old.inet_http_server;
     (fresh, rebind)
 }
