@@ -2,6 +2,7 @@
 //! and pidproxy in one binary). The library holds every mode so that
 //! integration tests and fuzz targets can reach the pure parsers directly.
 
+pub mod base64;
 pub mod cli;
 pub mod config;
 pub mod core;
