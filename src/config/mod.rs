@@ -803,9 +803,10 @@ fn parse_inet_server(scope: &Scope) -> Result<InetServer, ConfigError> {
     })
 }
 
-/// 2.0's `[supervisord] http_port`: a path (anything with a slash) makes a
-/// unix socket with sockchmod/sockchown, else `host:port` an inet server;
-/// http_username/http_password protect whichever it is.
+/// 2.0's `[supervisord] http_port`, read as its datatypes.SocketAddress
+/// did: a value with a slash or without a colon is a unix socket path (with
+/// sockchmod/sockchown), anything else `host:port`; http_username and
+/// http_password protect whichever it is.
 enum LegacyServer {
     Unix(UnixServer),
     Inet(InetServer),
@@ -816,7 +817,7 @@ fn parse_legacy_server(scope: &Scope, host: &Host) -> Result<Option<LegacyServer
         return Ok(None);
     };
     let auth = parse_auth(scope, "http_username", "http_password")?;
-    if port.contains('/') {
+    if port.contains('/') || !port.contains(':') {
         return Ok(Some(LegacyServer::Unix(UnixServer {
             file: values::normalize_path(&port, host),
             chmod: scope.parse_or("sockchmod", 0o700, values::parse_octal)?,
@@ -1158,10 +1159,12 @@ fn parse_processes(
     let program = program_name(scope)?;
     let keys = program_keys(scope, kind, host)?;
     let count = i64::try_from(keys.numprocs).unwrap_or(i64::MAX);
-    let end = keys
-        .numprocs_start
-        .checked_add(count)
-        .ok_or_else(|| scope.key_error("numprocs_start", "is out of range"))?;
+    let end = keys.numprocs_start.checked_add(count).ok_or_else(|| {
+        scope.key_error(
+            "numprocs_start",
+            "numprocs_start + numprocs is out of range",
+        )
+    })?;
     let mut processes = Vec::new();
     for number in keys.numprocs_start..end {
         let mut local = scope.local.clone();
@@ -2600,8 +2603,11 @@ mod tests {
             })
         );
         assert_eq!(c.unix_http_server, None);
-        let e = err(&dir, "[supervisord]\nhttp_port=nowhere\n");
+        let e = err(&dir, "[supervisord]\nhttp_port=host:port\n");
         assert_eq!(e.key.as_deref(), Some("http_port"));
+        // no colon: a socket file, as 2.0's SocketAddress decided
+        let c = ok(&dir, "[supervisord]\nhttp_port=sv.sock\n");
+        assert_eq!(c.unix_http_server.unwrap().file, dir.path().join("sv.sock"));
         let e = err(&dir, "[supervisord]\nhttp_port=:9001\nhttp_username=u\n");
         assert!(e.message.contains("incomplete authentication"));
         let e = err(
@@ -2678,6 +2684,35 @@ mod tests {
         let (out, errc, _) = legacy_channels(&dir, "logfile_maxbytes=10MB\nlogfile_backups=2\n");
         assert_eq!((out.maxbytes, out.backups), (10 << 20, 2));
         assert_eq!((errc.maxbytes, errc.backups), (10 << 20, 2));
+    }
+
+    #[test]
+    fn legacy_bad_values() {
+        let dir = TempDir::new("legacy-bad");
+        let cases: &[(&str, &str, &str)] = &[
+            ("logfile", "/nonexistent/p.log", "does not exist"),
+            ("log_stdout", "x", "not a valid boolean"),
+            ("log_stderr", "x", "not a valid boolean"),
+            ("logfile_maxbytes", "ten", "not a valid size"),
+            ("logfile_backups", "-1", "must not be negative"),
+        ];
+        for (key, value, expected) in cases {
+            let e = err(&dir, &program(&format!("{key}={value}\n")));
+            assert_eq!((e.key.as_deref(), e.line), (Some(*key), Some(4)), "{key}");
+            assert!(e.message.contains(expected), "{key}: {}", e.message);
+        }
+        let daemon: &[(&str, &str)] = &[
+            ("http_port", "host:"),
+            ("sockchmod", "abc"),
+            ("sockchown", "ghost"),
+        ];
+        for (key, value) in daemon {
+            let e = err(
+                &dir,
+                &format!("[supervisord]\nhttp_port=/tmp/s.sock\n{key}={value}\n"),
+            );
+            assert_eq!((e.key.as_deref(), e.line), (Some(*key), Some(3)), "{key}");
+        }
     }
 
     #[test]
