@@ -167,7 +167,7 @@ fn lines(text: &str) -> impl Iterator<Item = String> + '_ {
         })
 }
 
-/// Where a value being read lives, so continuation lines can extend it.
+/// Where entries are being added: a section, or `[DEFAULT]`.
 #[derive(Clone, Copy)]
 enum Target {
     Section(usize),
@@ -178,13 +178,12 @@ enum Target {
 struct Reader {
     file: Arc<Path>,
     doc: Document,
-    /// Pieces of each entry's value, joined at the end.
-    pieces: Vec<Vec<String>>,
     current: Option<Target>,
-    /// The entry continuation lines add to (index into entries + pieces).
-    option: Option<(Target, usize)>,
+    /// Whether the last entry of `current` takes continuation lines (false
+    /// right after a section header).
+    open: bool,
+    /// Indentation of the last key or header line.
     indent: usize,
-    piece_of: Vec<(Target, usize)>,
 }
 
 impl Reader {
@@ -192,11 +191,9 @@ impl Reader {
         Reader {
             file,
             doc: Document::default(),
-            pieces: Vec::new(),
             current: None,
-            option: None,
+            open: false,
             indent: 0,
-            piece_of: Vec::new(),
         }
     }
 
@@ -208,27 +205,35 @@ impl Reader {
         }
     }
 
+    /// The entry continuation lines extend, if one is open.
+    fn open_entry(&mut self) -> Option<&mut Entry> {
+        if !self.open {
+            return None;
+        }
+        match self.current? {
+            Target::Section(i) => self.doc.sections.get_mut(i)?.entries.last_mut(),
+            Target::Defaults => self.doc.defaults.last_mut(),
+        }
+    }
+
     fn line(&mut self, number: usize, line: &str) -> Result<(), IniError> {
         let comment = comment_start(line);
         let value = py_strip(&line[..comment.unwrap_or(line.len())]);
         if value.is_empty() {
-            // A blank line inside a value is kept (as an empty piece); a
+            // A blank line inside a value is kept (as an empty line); a
             // comment line is not.
             if comment.is_none() {
-                if let Some((_, piece)) = self.option {
-                    if let Some(p) = self.pieces.get_mut(piece) {
-                        p.push(String::new());
-                    }
+                if let Some(entry) = self.open_entry() {
+                    entry.value.push('\n');
                 }
             }
             return Ok(());
         }
         let indent = line.chars().take_while(|&c| is_py_space(c)).count();
-        if let (Some(_), Some((_, piece))) = (self.current, self.option) {
-            if indent > self.indent {
-                if let Some(p) = self.pieces.get_mut(piece) {
-                    p.push(value.to_string());
-                }
+        if indent > self.indent {
+            if let Some(entry) = self.open_entry() {
+                entry.value.push('\n');
+                entry.value.push_str(value);
                 return Ok(());
             }
         }
@@ -249,12 +254,26 @@ impl Reader {
                 format!("Source contains parsing errors: {}", repr(line)),
             ));
         };
-        self.add_entry(target, key.to_lowercase(), rest, number);
+        let entry = Entry {
+            key: key.to_lowercase(),
+            value: rest.to_string(),
+            file: self.file.clone(),
+            line: number,
+        };
+        match target {
+            Target::Section(i) => {
+                if let Some(section) = self.doc.sections.get_mut(i) {
+                    section.entries.push(entry);
+                }
+            }
+            Target::Defaults => self.doc.defaults.push(entry),
+        }
+        self.open = true;
         Ok(())
     }
 
     fn open_section(&mut self, name: &str, number: usize) {
-        self.option = None;
+        self.open = false;
         if name == DEFAULT_SECTION {
             self.current = Some(Target::Defaults);
             return;
@@ -274,48 +293,17 @@ impl Reader {
         self.current = Some(Target::Section(index));
     }
 
-    fn add_entry(&mut self, target: Target, key: String, value: &str, number: usize) {
-        let entry = Entry {
-            key,
-            value: String::new(),
-            file: self.file.clone(),
-            line: number,
-        };
-        let index = match target {
-            Target::Section(i) => match self.doc.sections.get_mut(i) {
-                Some(s) => {
-                    s.entries.push(entry);
-                    s.entries.len() - 1
-                }
-                None => return,
-            },
-            Target::Defaults => {
-                self.doc.defaults.push(entry);
-                self.doc.defaults.len() - 1
-            }
-        };
-        self.pieces.push(vec![value.to_string()]);
-        self.piece_of.push((target, index));
-        self.option = Some((target, self.pieces.len() - 1));
-    }
-
-    /// Joins each value's pieces with newlines, trailing blank lines
-    /// dropped (`'\n'.join(val).rstrip()`).
+    /// Drops the blank lines that ended values (`'\n'.join(val).rstrip()`).
     fn finish(mut self) -> Document {
-        for (pieces, (target, index)) in self.pieces.iter().zip(&self.piece_of) {
-            let joined = pieces.join("\n");
-            let value = joined.trim_end_matches(is_py_space).to_string();
-            let entry = match target {
-                Target::Section(s) => self
-                    .doc
-                    .sections
-                    .get_mut(*s)
-                    .and_then(|s| s.entries.get_mut(*index)),
-                Target::Defaults => self.doc.defaults.get_mut(*index),
-            };
-            if let Some(entry) = entry {
-                entry.value = value;
-            }
+        let entries = self
+            .doc
+            .sections
+            .iter_mut()
+            .flat_map(|s| s.entries.iter_mut())
+            .chain(self.doc.defaults.iter_mut());
+        for entry in entries {
+            let kept = entry.value.trim_end_matches(is_py_space).len();
+            entry.value.truncate(kept);
         }
         self.doc
     }
