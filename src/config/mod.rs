@@ -1512,6 +1512,16 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// [`load`] against a given [`Host`] (tests, or a daemon that already
 /// captured its environment).
+///
+/// Where 4.3 fails or misbehaves on a config, this is deliberately kinder,
+/// and nowhere stricter except where noted:
+/// - `here` and `host_node_name` work in every section (4.3: some only);
+/// - `[supervisord] environment=` is expanded once (4.3 twice, so `%%`
+///   breaks there);
+/// - `logfile=NONE` turns the main log off (4.3 writes a file named NONE);
+/// - stricter: duplicate group or process names, negative counts and sizes,
+///   `numprocs` above [`MAX_NUMPROCS`], stop signal 0 and modes above 07777
+///   are errors (4.3 silently drops duplicates or misbehaves later).
 pub fn load_with(path: &Path, host: &Host) -> Result<Config, ConfigError> {
     let main = values::normalize_path(&path.to_string_lossy(), host);
     let mut warnings = Vec::new();
@@ -1537,7 +1547,9 @@ pub fn load_with(path: &Path, host: &Host) -> Result<Config, ConfigError> {
     let supervisorctl = match doc.section("supervisorctl") {
         Some(section) => parse_ctl(&Scope::new(&doc, section, &os_names, Names::new()), host)
             .unwrap_or_else(|e| {
-                warnings.push(format!("[supervisorctl] ignored: {e}"));
+                let text = e.to_string();
+                let text = text.strip_prefix("Error: ").unwrap_or(&text);
+                warnings.push(format!("[supervisorctl] ignored: {text}"));
                 Ctl::default()
             }),
         None => Ctl::default(),
@@ -2991,9 +3003,7 @@ mod tests {
         let dir = TempDir::new("ctl-in-daemon");
         let c = ok(&dir, "[supervisord]\n[supervisorctl]\nprompt=%(bad)s\n");
         assert_eq!(c.supervisorctl, Ctl::default());
-        assert!(
-            c.warnings[0].starts_with("[supervisorctl] ignored: Error: invalid value for 'prompt'")
-        );
+        assert!(c.warnings[0].starts_with("[supervisorctl] ignored: invalid value for 'prompt'"));
     }
 
     // --- warnings 4.3 gives ---------------------------------------------------------
