@@ -11,7 +11,7 @@ use rustix::process::{Resource, Rlimit};
 /// `user=` for the daemon (4.3's set_uid_or_exit). Ok(Some(info line)) when
 /// the uid changed, Ok(None) when nothing needed doing.
 pub fn drop_privileges(user: &str) -> Result<Option<String>, String> {
-    let record = crate::users::lookup_user(user).map_err(|e| e.to_string())?;
+    let record = crate::users::find_user(user)?;
     let current = rustix::process::getuid().as_raw();
     if current == record.uid {
         return Ok(None);
@@ -20,12 +20,13 @@ pub fn drop_privileges(user: &str) -> Result<Option<String>, String> {
         return Err("Can't drop privilege as nonroot user".to_string());
     }
     let mut groups = vec![rustix::process::Gid::from_raw(record.gid)];
-    for gid in crate::users::supplementary_groups(&record.name, record.gid) {
+    for gid in crate::users::supplementary_gids(&record).unwrap_or_default() {
         if gid != record.gid {
             groups.push(rustix::process::Gid::from_raw(gid));
         }
     }
-    rustix::thread::set_thread_groups(&groups).map_err(|_| "Could not set groups of effective user".to_string())?;
+    rustix::thread::set_thread_groups(&groups)
+        .map_err(|_| "Could not set groups of effective user".to_string())?;
     rustix::thread::set_thread_gid(rustix::process::Gid::from_raw(record.gid))
         .map_err(|_| "Could not set group id of effective user".to_string())?;
     rustix::thread::set_thread_uid(rustix::process::Uid::from_raw(record.uid))
@@ -36,7 +37,13 @@ pub fn drop_privileges(user: &str) -> Result<Option<String>, String> {
 /// 4.3's set_rlimits_or_exit for one resource: raise the soft limit to
 /// `min` (and the hard one too when needed and allowed). Ok(Some(info)) when
 /// raised; Err(message) when the environment does not allow it.
-fn ensure_rlimit(resource: Resource, name: &str, min: u64, what: &str, setting: &str) -> Result<Option<String>, String> {
+fn ensure_rlimit(
+    resource: Resource,
+    name: &str,
+    min: u64,
+    what: &str,
+    setting: &str,
+) -> Result<Option<String>, String> {
     let Rlimit { current, maximum } = rustix::process::getrlimit(resource);
     let soft_ok = current.is_none_or(|soft| soft >= min);
     if soft_ok {
@@ -65,10 +72,22 @@ fn ensure_rlimit(resource: Resource, name: &str, min: u64, what: &str, setting: 
 /// minfds and minprocs; the info lines to log once the log is open.
 pub fn ensure_rlimits(minfds: u64, minprocs: u64) -> Result<Vec<String>, String> {
     let mut infos = Vec::new();
-    if let Some(line) = ensure_rlimit(Resource::Nofile, "RLIMIT_NOFILE", minfds, "file descriptors", "minfds")? {
+    if let Some(line) = ensure_rlimit(
+        Resource::Nofile,
+        "RLIMIT_NOFILE",
+        minfds,
+        "file descriptors",
+        "minfds",
+    )? {
         infos.push(line);
     }
-    if let Some(line) = ensure_rlimit(Resource::Nproc, "RLIMIT_NPROC", minprocs, "processes", "minprocs")? {
+    if let Some(line) = ensure_rlimit(
+        Resource::Nproc,
+        "RLIMIT_NPROC",
+        minprocs,
+        "processes",
+        "minprocs",
+    )? {
         infos.push(line);
     }
     Ok(infos)
@@ -81,7 +100,10 @@ pub fn daemonize() -> io::Result<()> {
     fork_and_leave_parent()?;
     rustix::process::setsid()?;
     fork_and_leave_parent()?;
-    let null = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null")?;
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
     rustix::stdio::dup2_stdin(&null)?;
     rustix::stdio::dup2_stdout(&null)?;
     rustix::stdio::dup2_stderr(&null)?;
@@ -117,7 +139,10 @@ pub fn is_live_supervisord(pid: u32) -> bool {
         .map(|w| String::from_utf8_lossy(w).into_owned())
         .collect();
     words.iter().any(|w| {
-        let base = Path::new(w).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let base = Path::new(w)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         base == "supervisord" || w.ends_with("/supervisord") || base == "supervisord.py"
     })
 }

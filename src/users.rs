@@ -184,6 +184,31 @@ pub fn supplementary_gids(user: &User) -> io::Result<Vec<u32>> {
     ))
 }
 
+/// A user that must exist: the record, or 4.3's "Can't find username" text.
+pub fn find_user(spec: &str) -> Result<User, String> {
+    match lookup_user(spec) {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) if spec.parse::<u32>().is_ok() => Err(format!("Can't find uid {spec:?}")),
+        Ok(None) => Err(format!("Can't find username {spec:?}")),
+        Err(e) => Err(format!("cannot read {PASSWD_PATH}: {e}")),
+    }
+}
+
+/// An owner given as names or numbers (`chown=user[:group]`): the uid, and
+/// the group's gid or else the user's primary one.
+pub fn resolve_owner(user: &str, group: Option<&str>) -> Result<(u32, u32), String> {
+    let record = find_user(user)?;
+    let gid = match group {
+        None => record.gid,
+        Some(spec) => match lookup_group(spec) {
+            Ok(Some(g)) => g.gid,
+            Ok(None) => return Err(format!("Invalid group name {spec:?}")),
+            Err(e) => return Err(format!("cannot read {GROUP_PATH}: {e}")),
+        },
+    };
+    Ok((record.uid, gid))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,20 +18,33 @@ fn autostart_starts_only_autostart_programs() {
     );
     d.wait_state("on", "RUNNING", T);
     assert_eq!(d.statename("off"), "STOPPED");
-    assert_eq!(d.info("off").get("description").and_then(Value::as_str), Some("Not started"));
+    assert_eq!(
+        d.info("off").get("description").and_then(Value::as_str),
+        Some("Not started")
+    );
     assert_eq!(d.stop().code(), Some(0));
 }
 
 #[test]
 fn startsecs_keeps_a_process_starting_until_it_has_stayed_up() {
     let sb = Sandbox::new("startsecs");
-    let d = Daemon::start(&sb, "[program:slow]\ncommand=sleep 100\nstartsecs=2\nautostart=false\n");
+    let d = Daemon::start(
+        &sb,
+        "[program:slow]\ncommand=sleep 100\nstartsecs=2\nautostart=false\n",
+    );
     let began = Instant::now();
-    d.call("supervisor.startProcess", &[Value::str("slow"), Value::Bool(false)])
-        .expect("start");
+    d.call(
+        "supervisor.startProcess",
+        &[Value::str("slow"), Value::Bool(false)],
+    )
+    .expect("start");
     assert_eq!(d.statename("slow"), "STARTING");
     d.wait_state("slow", "RUNNING", T);
-    assert!(began.elapsed() >= Duration::from_secs(2), "RUNNING after {:?}", began.elapsed());
+    assert!(
+        began.elapsed() >= Duration::from_secs(2),
+        "RUNNING after {:?}",
+        began.elapsed()
+    );
     assert!(d.main_log().contains(
         "success: slow entered RUNNING state, process has stayed up for > than 2 seconds (startsecs)"
     ));
@@ -40,12 +53,21 @@ fn startsecs_keeps_a_process_starting_until_it_has_stayed_up() {
 #[test]
 fn a_process_that_keeps_failing_backs_off_then_is_fatal() {
     let sb = Sandbox::new("backoff");
-    let d = Daemon::start(&sb, "[program:bad]\ncommand=sh -c 'exit 1'\nstartretries=2\n");
+    let d = Daemon::start(
+        &sb,
+        "[program:bad]\ncommand=sh -c 'exit 1'\nstartretries=2\n",
+    );
     d.wait_state("bad", "FATAL", T);
     let log = d.main_log();
     assert_eq!(log.matches("spawned: 'bad' with pid").count(), 3, "{log}");
-    assert!(log.contains("exited: bad (exit status 1; not expected)"), "{log}");
-    assert!(log.contains("gave up: bad entered FATAL state, too many start retries too quickly"), "{log}");
+    assert!(
+        log.contains("exited: bad (exit status 1; not expected)"),
+        "{log}"
+    );
+    assert!(
+        log.contains("gave up: bad entered FATAL state, too many start retries too quickly"),
+        "{log}"
+    );
     assert_eq!(
         d.info("bad").get("description").and_then(Value::as_str),
         Some("Exited too quickly (process log may have details)")
@@ -55,11 +77,16 @@ fn a_process_that_keeps_failing_backs_off_then_is_fatal() {
 #[test]
 fn an_expected_exit_after_startsecs_is_exited() {
     let sb = Sandbox::new("exited");
-    let d = Daemon::start(&sb, "[program:once]\ncommand=sh -c 'sleep 1.3; exit 0'\nstartsecs=1\n");
+    let d = Daemon::start(
+        &sb,
+        "[program:once]\ncommand=sh -c 'sleep 1.3; exit 0'\nstartsecs=1\n",
+    );
     d.wait_state("once", "EXITED", T);
     let info = d.info("once");
     assert_eq!(info.get("exitstatus").and_then(Value::as_int), Some(0));
-    assert!(d.main_log().contains("exited: once (exit status 0; expected)"));
+    assert!(d
+        .main_log()
+        .contains("exited: once (exit status 0; expected)"));
 }
 
 #[test]
@@ -75,7 +102,8 @@ fn autorestart_modes() {
     // Restarting programs are spawned again and again.
     wait_for(T, "restarts", || {
         let log = d.main_log();
-        (log.matches("spawned: 'always'").count() >= 3 && log.matches("spawned: 'unexpected'").count() >= 3)
+        (log.matches("spawned: 'always'").count() >= 3
+            && log.matches("spawned: 'unexpected'").count() >= 3)
             .then_some(())
     });
     d.wait_state("expected", "EXITED", T);
@@ -92,14 +120,21 @@ fn stopsignal_is_what_a_stop_sends() {
     let marker = sb.path("got-usr1");
     sb.script(
         "trap.sh",
-        &format!("trap 'echo usr1 > {}; exit 0' USR1\nwhile true; do sleep 0.1; done", marker.display()),
+        &format!(
+            "trap 'echo usr1 > {}; exit 0' USR1\nwhile true; do sleep 0.1; done",
+            marker.display()
+        ),
     );
     let d = Daemon::start(
         &sb,
-        &format!("[program:t]\ncommand={}\nstopsignal=USR1\nstartsecs=0\n", sb.path("trap.sh").display()),
+        &format!(
+            "[program:t]\ncommand={}\nstopsignal=USR1\nstartsecs=0\n",
+            sb.path("trap.sh").display()
+        ),
     );
     d.wait_state("t", "RUNNING", T);
-    d.call("supervisor.stopProcess", &[Value::str("t")]).expect("stop");
+    d.call("supervisor.stopProcess", &[Value::str("t")])
+        .expect("stop");
     assert_eq!(d.statename("t"), "STOPPED");
     assert!(marker.exists(), "the program never got SIGUSR1");
 }
@@ -107,7 +142,10 @@ fn stopsignal_is_what_a_stop_sends() {
 #[test]
 fn a_process_ignoring_its_stopsignal_is_killed_after_stopwaitsecs() {
     let sb = Sandbox::new("sigkill");
-    sb.script("stubborn.sh", "trap '' TERM\nwhile true; do sleep 0.1; done");
+    sb.script(
+        "stubborn.sh",
+        "trap '' TERM\nwhile true; do sleep 0.1; done",
+    );
     let d = Daemon::start(
         &sb,
         &format!(
@@ -118,13 +156,20 @@ fn a_process_ignoring_its_stopsignal_is_killed_after_stopwaitsecs() {
     d.wait_state("stubborn", "RUNNING", T);
     let pid = d.process_pid("stubborn");
     let began = Instant::now();
-    d.call("supervisor.stopProcess", &[Value::str("stubborn")]).expect("stop");
+    d.call("supervisor.stopProcess", &[Value::str("stubborn")])
+        .expect("stop");
     assert!(began.elapsed() >= Duration::from_secs(1));
     assert_eq!(d.statename("stubborn"), "STOPPED");
     assert!(!alive(pid));
     let log = d.main_log();
-    assert!(log.contains(&format!("killing 'stubborn' ({pid}) with SIGKILL")), "{log}");
-    assert!(log.contains("stopped: stubborn (terminated by SIGKILL)"), "{log}");
+    assert!(
+        log.contains(&format!("killing 'stubborn' ({pid}) with SIGKILL")),
+        "{log}"
+    );
+    assert!(
+        log.contains("stopped: stubborn (terminated by SIGKILL)"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -144,7 +189,10 @@ fn priority_orders_start_and_reverse_priority_orders_shutdown() {
     let log = std::fs::read_to_string(log_path).unwrap_or_default();
     let order = |prefix: &str| -> Vec<String> {
         log.lines()
-            .filter_map(|l| l.split_once(prefix).map(|(_, rest)| rest.chars().take(1).collect()))
+            .filter_map(|l| {
+                l.split_once(prefix)
+                    .map(|(_, rest)| rest.chars().take(1).collect())
+            })
             .collect()
     };
     assert_eq!(order("spawned: '"), ["a", "b", "c"], "{log}");
@@ -157,7 +205,10 @@ fn hup_rereads_the_config_and_restarts_everything() {
     let d = Daemon::start(&sb, "[program:old]\ncommand=sleep 100\nstartsecs=0\n");
     d.wait_state("old", "RUNNING", T);
     let old_pid = d.process_pid("old");
-    let conf = format!("{}[program:new]\ncommand=sleep 100\nstartsecs=0\n", crate::util::config_head(&sb));
+    let conf = format!(
+        "{}[program:new]\ncommand=sleep 100\nstartsecs=0\n",
+        crate::util::config_head(&sb)
+    );
     std::fs::write(&d.conf, conf).expect("rewrite config");
     d.signal("HUP");
     wait_for(T, "the new program", || {
@@ -165,9 +216,13 @@ fn hup_rereads_the_config_and_restarts_everything() {
             .ok()
             .filter(|i| i.get("statename").and_then(Value::as_str) == Some("RUNNING"))
     });
-    assert!(d.call("supervisor.getProcessInfo", &[Value::str("old")]).is_err());
+    assert!(d
+        .call("supervisor.getProcessInfo", &[Value::str("old")])
+        .is_err());
     assert!(!alive(old_pid));
-    assert!(d.main_log().contains("received SIGHUP indicating restart request"));
+    assert!(d
+        .main_log()
+        .contains("received SIGHUP indicating restart request"));
 }
 
 #[test]
@@ -175,11 +230,16 @@ fn hup_with_a_broken_config_keeps_the_old_one() {
     let sb = Sandbox::new("hupbad");
     let d = Daemon::start(&sb, "[program:keep]\ncommand=sleep 100\nstartsecs=0\n");
     d.wait_state("keep", "RUNNING", T);
-    let conf = format!("{}[program:keep]\ncommand=sleep 100\nstartsecs=soon\n", crate::util::config_head(&sb));
+    let conf = format!(
+        "{}[program:keep]\ncommand=sleep 100\nstartsecs=soon\n",
+        crate::util::config_head(&sb)
+    );
     std::fs::write(&d.conf, conf).expect("rewrite config");
     d.signal("HUP");
     wait_for(T, "the reload to be refused", || {
-        d.main_log().contains("keeping the previous one").then_some(())
+        d.main_log()
+            .contains("keeping the previous one")
+            .then_some(())
     });
     d.wait_state("keep", "RUNNING", T);
 }
@@ -199,8 +259,12 @@ fn term_stops_every_child_and_exits_zero() {
     let pids: Vec<u32> = names.iter().map(|n| d.process_pid(n)).collect();
     // The grandchild of the stopasgroup program.
     let grandchildren: Vec<u32> = wait_for(T, "the grandchild", || {
-        let text = std::fs::read_to_string(format!("/proc/{}/task/{}/children", pids[3], pids[3])).ok()?;
-        let kids: Vec<u32> = text.split_whitespace().filter_map(|p| p.parse().ok()).collect();
+        let text =
+            std::fs::read_to_string(format!("/proc/{}/task/{}/children", pids[3], pids[3])).ok()?;
+        let kids: Vec<u32> = text
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
         (!kids.is_empty()).then_some(kids)
     });
     let pidfile = sb.path("supervisord.pid");
@@ -210,7 +274,10 @@ fn term_stops_every_child_and_exits_zero() {
         assert!(!alive(*pid), "pid {pid} survived the shutdown");
     }
     assert!(!pidfile.exists(), "the pidfile outlived the daemon");
-    assert!(!sb.path("supervisor.sock").exists(), "the socket outlived the daemon");
+    assert!(
+        !sb.path("supervisor.sock").exists(),
+        "the socket outlived the daemon"
+    );
 }
 
 #[test]
@@ -233,7 +300,10 @@ fn children_get_supervisor_and_configured_environment() {
         "SUPERVISOR_ENABLED=1",
         "SUPERVISOR_PROCESS_NAME=envy",
         "SUPERVISOR_GROUP_NAME=envy",
-        &format!("SUPERVISOR_SERVER_URL=unix://{}", sb.path("supervisor.sock").display()),
+        &format!(
+            "SUPERVISOR_SERVER_URL=unix://{}",
+            sb.path("supervisor.sock").display()
+        ),
         "FOO=bar baz",
         "EMPTY=",
         "GLOBAL=yes",
@@ -254,7 +324,11 @@ fn a_bad_config_is_refused_before_anything_starts() {
             marker.display()
         ),
     );
-    let out = run_mode(&sb, "supervisord", &["-n", "-c", conf.to_str().unwrap_or_default()]);
+    let out = run_mode(
+        &sb,
+        "supervisord",
+        &["-n", "-c", conf.to_str().unwrap_or_default()],
+    );
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let first = stderr.lines().next().unwrap_or_default();
@@ -268,7 +342,11 @@ fn a_bad_config_is_refused_before_anything_starts() {
 #[test]
 fn a_missing_config_file_is_a_usage_error() {
     let sb = Sandbox::new("noconfig");
-    let out = run_mode(&sb, "supervisord", &["-n", "-c", "/nonexistent/supervisord.conf"]);
+    let out = run_mode(
+        &sb,
+        "supervisord",
+        &["-n", "-c", "/nonexistent/supervisord.conf"],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/supervisord.conf"));
 }
@@ -277,7 +355,11 @@ fn a_missing_config_file_is_a_usage_error() {
 fn a_second_daemon_on_the_same_socket_is_refused() {
     let sb = Sandbox::new("twice");
     let d = Daemon::start(&sb, "[program:x]\ncommand=sleep 100\nstartsecs=0\n");
-    let out = run_mode(&sb, "supervisord", &["-n", "-c", d.conf.to_str().unwrap_or_default()]);
+    let out = run_mode(
+        &sb,
+        "supervisord",
+        &["-n", "-c", d.conf.to_str().unwrap_or_default()],
+    );
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("Another"), "{stderr}");

@@ -54,7 +54,11 @@ pub struct Sandbox {
 impl Sandbox {
     pub fn new(name: &str) -> Sandbox {
         let base = std::env::temp_dir().join("supervisor-tests");
-        let dir = base.join(format!("{name}-{}-{}", std::process::id(), fastrand::u32(..)));
+        let dir = base.join(format!(
+            "{name}-{}-{}",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create sandbox");
         Sandbox { dir }
@@ -104,17 +108,26 @@ impl Drop for Sandbox {
 }
 
 /// One XML-RPC call over HTTP/1.0 on a unix socket.
-pub fn rpc_unix(sock: &Path, method: &str, params: &[Value]) -> Result<Result<Value, Fault>, String> {
+pub fn rpc_unix(
+    sock: &Path,
+    method: &str,
+    params: &[Value],
+) -> Result<Result<Value, Fault>, String> {
     let body = codec::encode_call(method, params);
-    let mut stream = UnixStream::connect(sock).map_err(|e| format!("connect {}: {e}", sock.display()))?;
+    let mut stream =
+        UnixStream::connect(sock).map_err(|e| format!("connect {}: {e}", sock.display()))?;
     stream.set_read_timeout(Some(Duration::from_secs(60))).ok();
     let request = format!(
         "POST /RPC2 HTTP/1.0\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).map_err(|e| e.to_string())?;
+    stream
+        .read_to_end(&mut response)
+        .map_err(|e| e.to_string())?;
     let split = response
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -150,7 +163,10 @@ impl Daemon {
     /// Writes `head + programs` as the config and starts `supervisord -n`
     /// through a symlink; returns once the API answers.
     pub fn start(sb: &Sandbox, programs: &str) -> Daemon {
-        let conf = sb.write("supervisord.conf", &format!("{}{programs}", config_head(sb)));
+        let conf = sb.write(
+            "supervisord.conf",
+            &format!("{}{programs}", config_head(sb)),
+        );
         Daemon::start_with(sb, &conf)
     }
 
@@ -192,7 +208,10 @@ impl Daemon {
     pub fn call(&self, method: &str, params: &[Value]) -> Result<Value, Fault> {
         match rpc_unix(&self.sock, method, params) {
             Ok(result) => result,
-            Err(e) => Err(Fault { code: -1, string: e }),
+            Err(e) => Err(Fault {
+                code: -1,
+                string: e,
+            }),
         }
     }
 
@@ -203,16 +222,25 @@ impl Daemon {
     }
 
     pub fn statename(&self, name: &str) -> String {
-        self.info(name).get("statename").and_then(Value::as_str).unwrap_or_default().to_string()
+        self.info(name)
+            .get("statename")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub fn process_pid(&self, name: &str) -> u32 {
-        self.info(name).get("pid").and_then(Value::as_int).unwrap_or(0) as u32
+        self.info(name)
+            .get("pid")
+            .and_then(Value::as_int)
+            .unwrap_or(0) as u32
     }
 
     /// Waits until `name` is in `state`.
     pub fn wait_state(&self, name: &str, state: &str, timeout: Duration) {
-        wait_for(timeout, &format!("{name} to be {state}"), || (self.statename(name) == state).then_some(()));
+        wait_for(timeout, &format!("{name} to be {state}"), || {
+            (self.statename(name) == state).then_some(())
+        });
     }
 
     pub fn main_log(&self) -> String {
@@ -221,14 +249,22 @@ impl Daemon {
 
     /// Sends a signal to the daemon.
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill").arg(format!("-{signal}")).arg(self.pid().to_string()).status();
-        assert!(status.map(|s| s.success()).unwrap_or(false), "kill -{signal} failed");
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status();
+        assert!(
+            status.map(|s| s.success()).unwrap_or(false),
+            "kill -{signal} failed"
+        );
     }
 
     /// TERM, then wait for the exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
         self.signal("TERM");
-        let status = wait_for(Duration::from_secs(30), "supervisord to exit", || self.child.try_wait().ok().flatten());
+        let status = wait_for(Duration::from_secs(30), "supervisord to exit", || {
+            self.child.try_wait().ok().flatten()
+        });
         // Nothing left to clean up in Drop.
         std::mem::forget(self);
         status
@@ -238,7 +274,10 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
-            let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.child.id().to_string())
+                .status();
             let deadline = Instant::now() + Duration::from_secs(15);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = self.child.try_wait() {
@@ -257,7 +296,10 @@ pub fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => {
             // The state letter follows the parenthesised command name.
-            let state = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next());
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next());
             !matches!(state, Some("Z") | Some("X"))
         }
         Err(_) => false,

@@ -4,11 +4,10 @@
 //! of task follow it: one awaiting its exit, one per output pipe, one for stdin.
 
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::rc::Rc;
 
 use async_io::Async;
 use smol::channel::Sender;
@@ -47,7 +46,11 @@ impl CommandError {
 
 /// Python's `repr()` of a string, as 4.3's messages print names and paths.
 pub fn repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -60,7 +63,9 @@ pub fn repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -124,9 +129,15 @@ fn child_env_var(process: &config::Process, config: &Config, key: &str) -> Optio
 }
 
 /// 4.3's get_execv_args + check_execv_args: (file to exec, argv).
-pub fn resolve_command(process: &config::Process, config: &Config) -> Result<(PathBuf, Vec<String>), CommandError> {
+pub fn resolve_command(
+    process: &config::Process,
+    config: &Config,
+) -> Result<(PathBuf, Vec<String>), CommandError> {
     let argv = config::values::split_command(&process.command).map_err(|e| {
-        CommandError::NotExecutable(format!("can't parse command {}: {e}", repr(&process.command)))
+        CommandError::NotExecutable(format!(
+            "can't parse command {}: {e}",
+            repr(&process.command)
+        ))
     })?;
     let Some(program) = argv.first().cloned() else {
         return Err(CommandError::NotExecutable("command is empty".to_string()));
@@ -149,17 +160,25 @@ pub fn resolve_command(process: &config::Process, config: &Config) -> Result<(Pa
     };
     let shown = repr(&filename.to_string_lossy());
     let Some(meta) = meta else {
-        return Err(CommandError::NotFound(format!("can't find command {shown}")));
+        return Err(CommandError::NotFound(format!(
+            "can't find command {shown}"
+        )));
     };
     use std::os::unix::fs::PermissionsExt;
     if meta.is_dir() {
-        return Err(CommandError::NotExecutable(format!("command at {shown} is a directory")));
+        return Err(CommandError::NotExecutable(format!(
+            "command at {shown} is a directory"
+        )));
     }
     if meta.permissions().mode() & 0o111 == 0 {
-        return Err(CommandError::NotExecutable(format!("command at {shown} is not executable")));
+        return Err(CommandError::NotExecutable(format!(
+            "command at {shown} is not executable"
+        )));
     }
     if rustix::fs::access(&filename, rustix::fs::Access::EXEC_OK).is_err() {
-        return Err(CommandError::NotExecutable(format!("no permission to run command {shown}")));
+        return Err(CommandError::NotExecutable(format!(
+            "no permission to run command {shown}"
+        )));
     }
     Ok((filename, argv))
 }
@@ -174,17 +193,22 @@ struct Identity {
 /// 4.3's drop_privileges checks, done in the parent so a failure is a clear
 /// spawn error. None: run as the daemon's own user.
 fn identity(user: &str) -> Result<Option<Identity>, String> {
-    let record = crate::users::lookup_user(user).map_err(|e| format!("couldn't setuid to {user}: {e}"))?;
+    let record =
+        crate::users::find_user(user).map_err(|e| format!("couldn't setuid to {user}: {e}"))?;
     let current = rustix::process::getuid().as_raw();
     if current == record.uid {
         return Ok(None);
     }
     if current != 0 {
-        return Err(format!("couldn't setuid to {}: Can't drop privilege as nonroot user", record.uid));
+        return Err(format!(
+            "couldn't setuid to {}: Can't drop privilege as nonroot user",
+            record.uid
+        ));
     }
     let mut groups = vec![record.gid];
     groups.extend(
-        crate::users::supplementary_groups(&record.name, record.gid)
+        crate::users::supplementary_gids(&record)
+            .unwrap_or_default()
             .into_iter()
             .filter(|g| *g != record.gid),
     );
@@ -221,7 +245,8 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
         return Err("no such process".to_string());
     };
     let process = slot.config.clone();
-    let (filename, argv) = resolve_command(&process, &core.config).map_err(|e| e.message().to_string())?;
+    let (filename, argv) =
+        resolve_command(&process, &core.config).map_err(|e| e.message().to_string())?;
 
     let who = match &process.user {
         Some(user) => identity(user),
@@ -239,7 +264,9 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
             if dir.is_dir() {
                 Ok(())
             } else {
-                Err(io::Error::from_raw_os_error(rustix::io::Errno::NOTDIR.raw_os_error()))
+                Err(io::Error::from_raw_os_error(
+                    rustix::io::Errno::NOTDIR.raw_os_error(),
+                ))
             }
         }) {
             let message = format!("couldn't chdir to {}: {}", dir.display(), io_errno(&e));
@@ -252,11 +279,17 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
     let (pipes, child_fds) = match made {
         Ok(p) => p,
         Err(e) => {
-            return Err(if e.raw_os_error() == Some(rustix::io::Errno::MFILE.raw_os_error()) {
-                format!("too many open files to spawn {}", repr(&process.name))
-            } else {
-                format!("unknown error making dispatchers for {}: {}", repr(&process.name), io_errno(&e))
-            })
+            return Err(
+                if e.raw_os_error() == Some(rustix::io::Errno::MFILE.raw_os_error()) {
+                    format!("too many open files to spawn {}", repr(&process.name))
+                } else {
+                    format!(
+                        "unknown error making dispatchers for {}: {}",
+                        repr(&process.name),
+                        io_errno(&e)
+                    )
+                },
+            )
         }
     };
 
@@ -269,17 +302,19 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
     }
     cmd.env("SUPERVISOR_PROCESS_NAME", &process.name);
     cmd.env("SUPERVISOR_GROUP_NAME", &process.group);
-    for (k, v) in core.config.supervisord.environment.iter().chain(process.environment.iter()) {
+    for (k, v) in core
+        .config
+        .supervisord
+        .environment
+        .iter()
+        .chain(process.environment.iter())
+    {
         cmd.env(k, v);
     }
     if let Some(dir) = &process.directory {
         cmd.current_dir(dir);
     }
     cmd.process_group(0);
-    let ChildFds { stdin, stdout, stderr } = child_fds;
-    cmd.stdin(Stdio::from(stdin));
-    cmd.stdout(Stdio::from(stdout));
-    cmd.stderr(Stdio::from(stderr));
     let umask = process.umask;
     // SAFETY: the closure runs in the forked child before exec and only makes
     // raw system calls through rustix (umask, setgroups, setgid, setuid),
@@ -292,8 +327,11 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
                 rustix::process::umask(rustix::fs::Mode::from_raw_mode(mask));
             }
             if let Some(who) = &who {
-                let groups: Vec<rustix::process::Gid> =
-                    who.groups.iter().map(|g| rustix::process::Gid::from_raw(*g)).collect();
+                let groups: Vec<rustix::process::Gid> = who
+                    .groups
+                    .iter()
+                    .map(|g| rustix::process::Gid::from_raw(*g))
+                    .collect();
                 rustix::thread::set_thread_groups(&groups)?;
                 rustix::thread::set_thread_gid(rustix::process::Gid::from_raw(who.gid))?;
                 rustix::thread::set_thread_uid(rustix::process::Uid::from_raw(who.uid))?;
@@ -301,11 +339,27 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
             Ok(())
         });
     }
-    let spawned = async_process::Command::from(cmd).spawn();
+    // async-process sets stdio it was not told about to "inherit", so the
+    // pipes are handed to it rather than to std's builder.
+    let ChildFds {
+        stdin,
+        stdout,
+        stderr,
+    } = child_fds;
+    let mut cmd = async_process::Command::from(cmd);
+    cmd.stdin(Stdio::from(stdin))
+        .stdout(Stdio::from(stdout))
+        .stderr(Stdio::from(stderr));
+    let spawned = cmd.spawn();
+    drop(cmd);
     let mut child = match spawned {
         Ok(child) => child,
         Err(e) => {
-            let message = format!("couldn't exec {}: {}", argv.first().map(String::as_str).unwrap_or_default(), io_errno(&e));
+            let message = format!(
+                "couldn't exec {}: {}",
+                argv.first().map(String::as_str).unwrap_or_default(),
+                io_errno(&e)
+            );
             child_side_failure(core, id, &message);
             return Err(message);
         }
@@ -424,7 +478,13 @@ fn make_pipes(redirect_stderr: bool) -> io::Result<(ParentPipes, ChildFds)> {
         (vec![(Stream::Stdout, parent_stdout)], child_stderr)
     } else {
         let (parent_stderr, child_stderr) = pipe()?;
-        (vec![(Stream::Stdout, parent_stdout), (Stream::Stderr, parent_stderr)], child_stderr)
+        (
+            vec![
+                (Stream::Stdout, parent_stdout),
+                (Stream::Stderr, parent_stderr),
+            ],
+            child_stderr,
+        )
     };
     for (_, fd) in &outputs {
         rustix::io::ioctl_fionbio(fd, true)?;
@@ -446,7 +506,12 @@ fn make_pipes(redirect_stderr: bool) -> io::Result<(ParentPipes, ChildFds)> {
 impl Core {
     /// Child output (or a message standing in for it) into its channel, and
     /// into the main log at debug level, as 4.3 does.
-    pub(crate) fn write_output(&mut self, id: ProcId, stream: Stream, data: &[u8]) -> Option<Congestion> {
+    pub(crate) fn write_output(
+        &mut self,
+        id: ProcId,
+        stream: Stream,
+        data: &[u8],
+    ) -> Option<Congestion> {
         let strip = self.config.supervisord.strip_ansi;
         let slot = self.procs.get_mut(&id)?;
         let name = slot.config.name.clone();

@@ -132,8 +132,6 @@ pub struct Core {
     pub(crate) me: Weak<RefCell<Core>>,
     /// The URL children find in SUPERVISOR_SERVER_URL.
     pub server_url: Option<String>,
-    /// Reused read buffer for child output.
-    pub(crate) scratch: Vec<u8>,
     pub zone: crate::timefmt::Zone,
 }
 
@@ -212,7 +210,6 @@ impl Core {
                 executor: setup.executor,
                 me: me.clone(),
                 server_url: setup.server_url,
-                scratch: Vec::new(),
                 zone: setup.zone,
             })
         });
@@ -273,7 +270,9 @@ impl Core {
         let pos = self
             .groups
             .iter()
-            .position(|g| (g.config.priority, &g.config.name) > (slot.config.priority, &slot.config.name))
+            .position(|g| {
+                (g.config.priority, &g.config.name) > (slot.config.priority, &slot.config.name)
+            })
             .unwrap_or(self.groups.len());
         self.groups.insert(pos, slot);
         for id in ids {
@@ -304,7 +303,10 @@ impl Core {
     }
 
     pub fn active_group(&self, name: &str) -> Option<&config::Group> {
-        self.groups.iter().find(|g| g.config.name == name).map(|g| &g.config)
+        self.groups
+            .iter()
+            .find(|g| g.config.name == name)
+            .map(|g| &g.config)
     }
 
     /// 4.3's `diff_to_active` against the config last read: (added, changed, removed).
@@ -331,7 +333,7 @@ impl Core {
     pub fn reread(&mut self) -> Result<(), String> {
         let path = self.config.path.clone();
         let mut fresh = config::load(&path).map_err(|e| e.to_string())?;
-        crate::supervisord::apply_overrides(&mut fresh);
+        crate::supervisord::apply_overrides(&mut fresh)?;
         self.config = fresh;
         Ok(())
     }
@@ -404,7 +406,12 @@ impl Core {
         for g in groups {
             let mut ids = g.procs.clone();
             ids.sort_by(|a, b| {
-                let name = |id: &ProcId| self.procs.get(id).map(|p| p.config.name.clone()).unwrap_or_default();
+                let name = |id: &ProcId| {
+                    self.procs
+                        .get(id)
+                        .map(|p| p.config.name.clone())
+                        .unwrap_or_default()
+                };
                 name(a).cmp(&name(b))
             });
             out.extend(ids);
@@ -427,9 +434,19 @@ impl Core {
         let stop = rec.laststop.map(|n| unix_secs(n.wall)).unwrap_or(0);
         let now = unix_secs(SystemTime::now());
         let spawnerr = rec.spawnerr.clone().unwrap_or_default();
-        let description = view::describe(rec.state, start, stop, now, rec.pid, &spawnerr, &slot.config.name, |t| {
-            self.zone.short_stamp(UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64))
-        });
+        let description = view::describe(
+            rec.state,
+            start,
+            stop,
+            now,
+            rec.pid,
+            &spawnerr,
+            &slot.config.name,
+            |t| {
+                self.zone
+                    .short_stamp(UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64))
+            },
+        );
         Some(ProcessInfo {
             name: slot.config.name.clone(),
             group: slot.config.group.clone(),
@@ -460,7 +477,9 @@ impl Core {
         }
         match slot.rec.state {
             s if s.is_running() => return Err(Code::AlreadyStarted.fault(&spec)),
-            State::Unknown => return Err(Code::Failed.fault(format!("{spec} is in an unknown process state"))),
+            State::Unknown => {
+                return Err(Code::Failed.fault(format!("{spec} is in an unknown process state")))
+            }
             _ => {}
         }
         self.apply(id, Event::Start);
@@ -497,7 +516,10 @@ impl Core {
         let name = slot.config.name.clone();
         self.log.log(
             LogLevel::Debug,
-            &format!("sending {name} (pid {pid}) sig {}", crate::process::signals::name(signal)),
+            &format!(
+                "sending {name} (pid {pid}) sig {}",
+                crate::process::signals::name(signal)
+            ),
         );
         match crate::process::signals::send(pid, signal, false) {
             Ok(()) => Ok(()),
@@ -508,7 +530,9 @@ impl Core {
                 );
                 Ok(())
             }
-            Err(e) => Err(Code::Failed.fault(format!("unable to signal {name} (pid {pid}), exception: {e}"))),
+            Err(e) => Err(Code::Failed.fault(format!(
+                "unable to signal {name} (pid {pid}), exception: {e}"
+            ))),
         }
     }
 
@@ -681,7 +705,9 @@ impl Core {
                         );
                         None
                     }
-                    Err(e) => Some(Event::SignalFailed { error: e.to_string() }),
+                    Err(e) => Some(Event::SignalFailed {
+                        error: e.to_string(),
+                    }),
                 }
             }
             Action::ArmDeadline(at) => {
@@ -708,7 +734,9 @@ impl Core {
         loop {
             if self.changed {
                 self.changed = false;
-                self.watchers.retain(|w| !matches!(w.try_send(()), Err(smol::channel::TrySendError::Closed(_))));
+                self.watchers.retain(|w| {
+                    !matches!(w.try_send(()), Err(smol::channel::TrySendError::Closed(_)))
+                });
             }
             if self.stop_queue.is_some() {
                 self.advance_stopping();
@@ -723,13 +751,21 @@ impl Core {
     fn unstopped(&self, ids: &[ProcId]) -> Vec<ProcId> {
         ids.iter()
             .copied()
-            .filter(|id| self.procs.get(id).is_some_and(|p| !p.rec.state.is_stopped()))
+            .filter(|id| {
+                self.procs
+                    .get(id)
+                    .is_some_and(|p| !p.rec.state.is_stopped())
+            })
             .collect()
     }
 
     /// Names of every process still running, for the shutdown report.
     pub fn unstopped_names(&self) -> Vec<String> {
-        let all: Vec<ProcId> = self.groups.iter().flat_map(|g| g.procs.iter().copied()).collect();
+        let all: Vec<ProcId> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.procs.iter().copied())
+            .collect();
         self.unstopped(&all)
             .into_iter()
             .filter_map(|id| self.procs.get(&id).map(|p| p.config.name.clone()))
@@ -761,7 +797,8 @@ impl Core {
                 None => Vec::new(),
             };
             let mut by_priority = ids.clone();
-            by_priority.sort_by_key(|id| self.procs.get(id).map(|p| p.config.priority).unwrap_or(0));
+            by_priority
+                .sort_by_key(|id| self.procs.get(id).map(|p| p.config.priority).unwrap_or(0));
             for id in by_priority.into_iter().rev() {
                 self.apply(id, Event::Shutdown);
             }
@@ -799,7 +836,11 @@ impl Core {
 
     /// Pids of every live child, so a PID 1 reaper can leave them alone.
     pub fn child_pids(&self) -> Vec<u32> {
-        self.procs.values().map(|p| p.rec.pid).filter(|pid| *pid != 0).collect()
+        self.procs
+            .values()
+            .map(|p| p.rec.pid)
+            .filter(|pid| *pid != 0)
+            .collect()
     }
 
     // ----- children ---------------------------------------------------------

@@ -19,11 +19,15 @@ pub struct Channel {
 
 impl Channel {
     fn none() -> Channel {
-        Channel { file: None, path: None }
+        Channel {
+            file: None,
+            path: None,
+        }
     }
 
     fn open(path: PathBuf, settings: &config::ChannelLog, log: &MainLog) -> Channel {
-        let (file, notice) = LogFile::open_lenient(path.clone(), settings.maxbytes, settings.backups);
+        let (file, notice) =
+            LogFile::open_lenient(path.clone(), settings.maxbytes, settings.backups);
         if let Some(notice) = notice {
             log.log(notice.level(), &notice.to_string());
         }
@@ -74,7 +78,12 @@ impl Channel {
 }
 
 /// Resolves a channel's target: AUTO becomes a fresh name in childlogdir.
-fn target_path(config: &Config, process: &config::Process, stream: &str, target: &LogTarget) -> Option<PathBuf> {
+fn target_path(
+    config: &Config,
+    process: &config::Process,
+    stream: &str,
+    target: &LogTarget,
+) -> Option<PathBuf> {
     match target {
         LogTarget::None | LogTarget::Syslog => None,
         LogTarget::Path(p) => Some(p.clone()),
@@ -88,7 +97,11 @@ fn target_path(config: &Config, process: &config::Process, stream: &str, target:
 }
 
 /// Opens both channels of a process as its config says.
-pub fn open_channels(config: &Config, process: &config::Process, log: &MainLog) -> (Channel, Channel) {
+pub fn open_channels(
+    config: &Config,
+    process: &config::Process,
+    log: &MainLog,
+) -> (Channel, Channel) {
     let stdout = match target_path(config, process, "stdout", &process.stdout.target) {
         Some(path) => Channel::open(path, &process.stdout, log),
         None => Channel::none(),
@@ -101,11 +114,17 @@ pub fn open_channels(config: &Config, process: &config::Process, log: &MainLog) 
             None => Channel::none(),
         }
     };
-    for (stream, target) in [("stdout", &process.stdout.target), ("stderr", &process.stderr.target)] {
+    for (stream, target) in [
+        ("stdout", &process.stdout.target),
+        ("stderr", &process.stderr.target),
+    ] {
         if *target == LogTarget::Syslog {
             log.log(
                 LogLevel::Warn,
-                &format!("{}: {stream}_logfile=syslog is not supported; output is discarded", process.name),
+                &format!(
+                    "{}: {stream}_logfile=syslog is not supported; output is discarded",
+                    process.name
+                ),
             );
         }
     }

@@ -86,7 +86,10 @@ mod tests {
         assert_eq!(uptime_text(5), "0:00:05");
         assert_eq!(uptime_text(3723), "1:02:03");
         assert_eq!(uptime_text(86_400 + 61), "1 day, 0:01:01");
-        assert_eq!(uptime_text(5 * 86_400 + 7 * 3600 + 18 * 60 + 14), "5 days, 7:18:14");
+        assert_eq!(
+            uptime_text(5 * 86_400 + 7 * 3600 + 18 * 60 + 14),
+            "5 days, 7:18:14"
+        );
         assert_eq!(uptime_text(-3), "0:00:00");
     }
 
@@ -98,7 +101,16 @@ mod tests {
 
     #[test]
     fn fatal_and_backoff_show_spawnerr_or_hint() {
-        let d = describe(State::Fatal, 1, 2, 3, 0, "Exited too quickly (process log may have details)", "web", fixed);
+        let d = describe(
+            State::Fatal,
+            1,
+            2,
+            3,
+            0,
+            "Exited too quickly (process log may have details)",
+            "web",
+            fixed,
+        );
         assert_eq!(d, "Exited too quickly (process log may have details)");
         let d = describe(State::Backoff, 1, 2, 3, 0, "", "web", fixed);
         assert_eq!(d, "unknown error (try \"tail web\")");
@@ -106,8 +118,14 @@ mod tests {
 
     #[test]
     fn stopped_shows_stop_time_or_not_started() {
-        assert_eq!(describe(State::Stopped, 0, 0, 3, 0, "", "web", fixed), "Not started");
-        assert_eq!(describe(State::Exited, 10, 20, 30, 0, "", "web", fixed), "Nov 23 06:59 PM");
+        assert_eq!(
+            describe(State::Stopped, 0, 0, 3, 0, "", "web", fixed),
+            "Not started"
+        );
+        assert_eq!(
+            describe(State::Exited, 10, 20, 30, 0, "", "web", fixed),
+            "Nov 23 06:59 PM"
+        );
     }
 
     #[test]

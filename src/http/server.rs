@@ -71,7 +71,8 @@ pub fn bind_unix(config: &UnixServer) -> Result<Listener, String> {
         if UnixStream::connect(path).is_ok() {
             return Err(IN_USE.to_string());
         }
-        std::fs::remove_file(path).map_err(|e| format!("Cannot remove stale socket {}: {e}", path.display()))?;
+        std::fs::remove_file(path)
+            .map_err(|e| format!("Cannot remove stale socket {}: {e}", path.display()))?;
     }
     let temp = PathBuf::from(format!("{}.{}", path.display(), std::process::id()));
     let _ = std::fs::remove_file(&temp);
@@ -81,10 +82,15 @@ pub fn bind_unix(config: &UnixServer) -> Result<Listener, String> {
             .map_err(|e| format!("Cannot change permissions of {}: {e}", path.display()))?;
         if let Some((user, group)) = &config.chown {
             let (uid, gid) = crate::users::resolve_owner(user, group.as_deref())?;
-            rustix::fs::chown(&temp, Some(rustix::fs::Uid::from_raw(uid)), Some(rustix::fs::Gid::from_raw(gid)))
-                .map_err(|e| format!("Cannot change owner of {} to {user}: {e}", path.display()))?;
+            rustix::fs::chown(
+                &temp,
+                Some(rustix::fs::Uid::from_raw(uid)),
+                Some(rustix::fs::Gid::from_raw(gid)),
+            )
+            .map_err(|e| format!("Cannot change owner of {} to {user}: {e}", path.display()))?;
         }
-        std::fs::rename(&temp, path).map_err(|e| format!("Cannot create socket {}: {e}", path.display()))
+        std::fs::rename(&temp, path)
+            .map_err(|e| format!("Cannot create socket {}: {e}", path.display()))
     };
     if let Err(e) = finish() {
         let _ = std::fs::remove_file(&temp);
@@ -127,18 +133,26 @@ pub async fn serve(core: Shared, listener: Listener) {
     let active = Rc::new(Cell::new(0usize));
     match listener {
         Listener::Unix { listener, auth, .. } => {
-            let Ok(listener) = Async::new(listener) else { return };
+            let Ok(listener) = Async::new(listener) else {
+                return;
+            };
             let auth = Rc::new(auth);
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 spawn_connection(&core, stream, auth.clone(), active.clone());
             }
         }
         Listener::Tcp { listener, auth } => {
-            let Ok(listener) = Async::new(listener) else { return };
+            let Ok(listener) = Async::new(listener) else {
+                return;
+            };
             let auth = Rc::new(auth);
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let _ = stream.get_ref().set_nodelay(true);
                 spawn_connection(&core, stream, auth.clone(), active.clone());
             }
@@ -146,8 +160,12 @@ pub async fn serve(core: Shared, listener: Listener) {
     }
 }
 
-fn spawn_connection<T>(core: &Shared, stream: Async<T>, auth: Rc<Option<Credentials>>, active: Rc<Cell<usize>>)
-where
+fn spawn_connection<T>(
+    core: &Shared,
+    stream: Async<T>,
+    auth: Rc<Option<Credentials>>,
+    active: Rc<Cell<usize>>,
+) where
     T: Read + Write + AsFd + async_io::IoSafe + 'static,
 {
     let executor = core.borrow().executor.clone();
@@ -156,7 +174,14 @@ where
         .spawn(async move {
             let mut stream = stream;
             if active.get() >= MAX_CONNECTIONS {
-                let _ = write_simple(&mut stream, 503, "Service Unavailable", "too many connections\n", false).await;
+                let _ = write_simple(
+                    &mut stream,
+                    503,
+                    "Service Unavailable",
+                    "too many connections\n",
+                    false,
+                )
+                .await;
                 return;
             }
             active.set(active.get() + 1);
@@ -191,7 +216,11 @@ where
 }
 
 /// Serves requests on one connection until it closes or stops keeping alive.
-async fn connection<T>(core: &Shared, stream: &mut Async<T>, auth: &Option<Credentials>) -> io::Result<()>
+async fn connection<T>(
+    core: &Shared,
+    stream: &mut Async<T>,
+    auth: &Option<Credentials>,
+) -> io::Result<()>
 where
     T: Read + Write + AsFd + async_io::IoSafe,
 {
@@ -208,7 +237,14 @@ where
                     }
                 }
                 Err(e) => {
-                    return write_simple(stream, e.status, reason(e.status), &format!("{}\n", e.reason), false).await;
+                    return write_simple(
+                        stream,
+                        e.status,
+                        reason(e.status),
+                        &format!("{}\n", e.reason),
+                        false,
+                    )
+                    .await;
                 }
             }
         };
@@ -243,21 +279,47 @@ where
         let path = request.path.clone();
         if path.starts_with("/RPC2") {
             if request.method != "POST" {
-                write_simple(stream, 400, "Bad Request", "XML-RPC requests must be POSTed\n", keep_alive).await?;
+                write_simple(
+                    stream,
+                    400,
+                    "Bad Request",
+                    "XML-RPC requests must be POSTed\n",
+                    keep_alive,
+                )
+                .await?;
             } else {
                 rpc(core, stream, &body, keep_alive).await?;
             }
         } else if path.starts_with("/mainlogtail") || path.starts_with("/logtail") {
             if request.method != "GET" {
-                write_simple(stream, 400, "Bad Request", "log tails are read with GET\n", keep_alive).await?;
+                write_simple(
+                    stream,
+                    400,
+                    "Bad Request",
+                    "log tails are read with GET\n",
+                    keep_alive,
+                )
+                .await?;
             } else {
                 // A tail streams until the client goes away.
                 return logtail(core, stream, &request).await;
             }
         } else {
             let page = crate::http::ui::page(core, &request);
-            let headers: Vec<(&str, &str)> = page.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            write_response(stream, page.status, reason(page.status), &headers, &page.body, keep_alive).await?;
+            let headers: Vec<(&str, &str)> = page
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            write_response(
+                stream,
+                page.status,
+                reason(page.status),
+                &headers,
+                &page.body,
+                keep_alive,
+            )
+            .await?;
         }
         if !keep_alive {
             return Ok(());
@@ -295,7 +357,10 @@ async fn write_response<T>(
 where
     T: Read + Write + AsFd + async_io::IoSafe,
 {
-    let mut head = format!("HTTP/1.0 {status} {reason}\r\nServer: supervisor/{}\r\n", crate::VERSION);
+    let mut head = format!(
+        "HTTP/1.0 {status} {reason}\r\nServer: supervisor/{}\r\n",
+        crate::VERSION
+    );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -311,14 +376,33 @@ where
     stream.flush().await
 }
 
-async fn write_simple<T>(stream: &mut Async<T>, status: u16, reason: &str, text: &str, keep_alive: bool) -> io::Result<()>
+async fn write_simple<T>(
+    stream: &mut Async<T>,
+    status: u16,
+    reason: &str,
+    text: &str,
+    keep_alive: bool,
+) -> io::Result<()>
 where
     T: Read + Write + AsFd + async_io::IoSafe,
 {
-    write_response(stream, status, reason, &[("Content-Type", "text/plain")], text.as_bytes(), keep_alive).await
+    write_response(
+        stream,
+        status,
+        reason,
+        &[("Content-Type", "text/plain")],
+        text.as_bytes(),
+        keep_alive,
+    )
+    .await
 }
 
-async fn rpc<T>(core: &Shared, stream: &mut Async<T>, body: &[u8], keep_alive: bool) -> io::Result<()>
+async fn rpc<T>(
+    core: &Shared,
+    stream: &mut Async<T>,
+    body: &[u8],
+    keep_alive: bool,
+) -> io::Result<()>
 where
     T: Read + Write + AsFd + async_io::IoSafe,
 {
@@ -327,15 +411,36 @@ where
         Err(e) => {
             core.borrow_mut().log.log(
                 LogLevel::Error,
-                &format!("XML-RPC request data {} is invalid: {e}", String::from_utf8_lossy(body.get(..body.len().min(200)).unwrap_or_default())),
+                &format!(
+                    "XML-RPC request data {} is invalid: {e}",
+                    String::from_utf8_lossy(body.get(..body.len().min(200)).unwrap_or_default())
+                ),
             );
-            return write_simple(stream, 400, "Bad Request", &format!("invalid XML-RPC request: {e}\n"), keep_alive).await;
+            return write_simple(
+                stream,
+                400,
+                "Bad Request",
+                &format!("invalid XML-RPC request: {e}\n"),
+                keep_alive,
+            )
+            .await;
         }
     };
-    core.borrow_mut().log.log(LogLevel::Trace, &format!("XML-RPC method called: {}()", call.method));
+    core.borrow_mut().log.log(
+        LogLevel::Trace,
+        &format!("XML-RPC method called: {}()", call.method),
+    );
     let result = crate::rpc::methods::call(core, call).await;
     let xml = codec::encode_response(&result);
-    let written = write_response(stream, 200, "OK", &[("Content-Type", "text/xml")], xml.as_bytes(), keep_alive).await;
+    let written = write_response(
+        stream,
+        200,
+        "OK",
+        &[("Content-Type", "text/xml")],
+        xml.as_bytes(),
+        keep_alive,
+    )
+    .await;
     core.borrow_mut().apply_requested();
     written
 }
@@ -348,7 +453,9 @@ fn unquote(path: &str) -> String {
     while i < bytes.len() {
         let b = bytes.get(i).copied().unwrap_or_default();
         if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(v);
                 i += 3;
@@ -369,7 +476,7 @@ where
 {
     let path = unquote(&request.path);
     let target = if path.starts_with("/mainlogtail") {
-        let mut c = core.borrow_mut();
+        let c = core.borrow_mut();
         let file = c.log.path();
         let bell = c.log.subscribe();
         file.zip(bell)
@@ -416,15 +523,13 @@ where
             continue;
         }
         // Wait for new output, or for the client to go away.
-        let gone = async {
-            bell.recv().await.is_err()
-        }
-        .or(async {
-            // Whatever the client sends now is ignored; EOF means it left.
-            let mut probe = [0u8; 64];
-            matches!(stream.read(&mut probe).await, Ok(0) | Err(_))
-        })
-        .await;
+        let gone = async { bell.recv().await.is_err() }
+            .or(async {
+                // Whatever the client sends now is ignored; EOF means it left.
+                let mut probe = [0u8; 64];
+                matches!(stream.read(&mut probe).await, Ok(0) | Err(_))
+            })
+            .await;
         if gone {
             return Ok(());
         }
@@ -497,14 +602,26 @@ mod tests {
         let path = dir.join("log");
         std::fs::write(&path, vec![b'a'; 3000]).unwrap_or_default();
         let mut f = Follower::open(&path, TAIL_HEAD).map_err(|e| e.to_string());
-        let first = f.as_mut().map(|f| f.more().unwrap_or_default()).unwrap_or_default();
+        let first = f
+            .as_mut()
+            .map(|f| f.more().unwrap_or_default())
+            .unwrap_or_default();
         assert_eq!(first.len(), 1024);
-        let mut file = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("open");
         file.write_all(b"new").expect("append");
-        let next = f.as_mut().map(|f| f.more().unwrap_or_default()).unwrap_or_default();
+        let next = f
+            .as_mut()
+            .map(|f| f.more().unwrap_or_default())
+            .unwrap_or_default();
         assert_eq!(next, b"new");
         std::fs::write(&path, b"x").expect("truncate");
-        let trunc = f.as_mut().map(|f| f.more().unwrap_or_default()).unwrap_or_default();
+        let trunc = f
+            .as_mut()
+            .map(|f| f.more().unwrap_or_default())
+            .unwrap_or_default();
         assert_eq!(trunc, b"==> File truncated <==\n");
         let _ = std::fs::remove_dir_all(&dir);
     }

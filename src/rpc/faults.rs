@@ -104,7 +104,9 @@ mod tests {
 
     #[test]
     fn numbers_match_supervisor() {
-        let expected = [1, 2, 3, 4, 6, 10, 11, 20, 21, 30, 40, 50, 60, 70, 80, 90, 91, 92];
+        let expected = [
+            1, 2, 3, 4, 6, 10, 11, 20, 21, 30, 40, 50, 60, 70, 80, 90, 91, 92,
+        ];
         let got: Vec<i32> = Code::ALL.iter().map(|c| c.number()).collect();
         assert_eq!(got, expected);
         for code in Code::ALL {

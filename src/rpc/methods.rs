@@ -41,7 +41,10 @@ impl<'a> Args<'a> {
         match self.params.get(i) {
             Some(Value::Int(n)) => Ok(*n),
             Some(Value::Bool(b)) => Ok(i64::from(*b)),
-            Some(Value::String(s)) => s.trim().parse().map_err(|_| Code::IncorrectParameters.bare()),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse()
+                .map_err(|_| Code::IncorrectParameters.bare()),
             _ => Err(Code::IncorrectParameters.bare()),
         }
     }
@@ -84,7 +87,12 @@ async fn dispatch(core: &Shared, method: &str, params: &[Value]) -> Reply {
     match method {
         "system.listMethods" => {
             args.arity(0, 0)?;
-            Ok(Value::Array(catalog::METHODS.iter().map(|(n, _, _)| Value::str(*n)).collect()))
+            Ok(Value::Array(
+                catalog::METHODS
+                    .iter()
+                    .map(|(n, _, _)| Value::str(*n))
+                    .collect(),
+            ))
         }
         "system.methodHelp" => {
             args.arity(1, 1)?;
@@ -118,7 +126,9 @@ async fn multicall(core: &Shared, calls: &[Value]) -> Reply {
         let params: &[Value] = item.get("params").and_then(Value::as_array).unwrap_or(&[]);
         let outcome = match name {
             None => Err(Code::IncorrectParameters.fault("No methodName")),
-            Some("system.multicall") => Err(Code::IncorrectParameters.fault("Recursive system.multicall forbidden")),
+            Some("system.multicall") => {
+                Err(Code::IncorrectParameters.fault("Recursive system.multicall forbidden"))
+            }
             Some(name) => Box::pin(dispatch(core, name, params)).await,
         };
         // 4.3 returns successful results bare, faults as structs.
@@ -154,7 +164,9 @@ async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Repl
         }
         "getIdentification" => {
             args.arity(0, 0)?;
-            Ok(Value::str(core.borrow().config.supervisord.identifier.clone()))
+            Ok(Value::str(
+                core.borrow().config.supervisord.identifier.clone(),
+            ))
         }
         "getState" => {
             args.arity(0, 0)?;
@@ -195,7 +207,11 @@ async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Repl
             c.reread().map_err(|e| Code::CantReread.fault(e))?;
             let (added, changed, removed) = c.diff_to_active();
             let list = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
-            Ok(Value::Array(vec![Value::Array(vec![list(added), list(changed), list(removed)])]))
+            Ok(Value::Array(vec![Value::Array(vec![
+                list(added),
+                list(changed),
+                list(removed),
+            ])]))
         }
         "addProcessGroup" => {
             args.arity(1, 1)?;
@@ -283,11 +299,20 @@ async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Repl
         "getAllProcessInfo" => {
             args.arity(0, 0)?;
             let c = core.borrow();
-            Ok(Value::Array(c.in_lexical_order().into_iter().map(|id| info_value(&c, id)).collect()))
+            Ok(Value::Array(
+                c.in_lexical_order()
+                    .into_iter()
+                    .map(|id| info_value(&c, id))
+                    .collect(),
+            ))
         }
         "readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog" => {
             args.arity(3, 3)?;
-            let stream = if name == "readProcessStderrLog" { Stream::Stderr } else { Stream::Stdout };
+            let stream = if name == "readProcessStderrLog" {
+                Stream::Stderr
+            } else {
+                Stream::Stdout
+            };
             let path = {
                 let c = core.borrow();
                 let id = c.lookup_process(args.string(0)?)?;
@@ -297,7 +322,11 @@ async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Repl
         }
         "tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog" => {
             args.arity(3, 3)?;
-            let stream = if name == "tailProcessStderrLog" { Stream::Stderr } else { Stream::Stdout };
+            let stream = if name == "tailProcessStderrLog" {
+                Stream::Stderr
+            } else {
+                Stream::Stdout
+            };
             let path = {
                 let c = core.borrow();
                 let id = c.lookup_process(args.string(0)?)?;
@@ -368,7 +397,10 @@ fn parse_signal(value: Option<&Value>) -> Result<i32, Fault> {
 }
 
 fn read_file(path: Option<std::path::PathBuf>, offset: i64, length: i64) -> Reply {
-    let shown = path.as_ref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|| "None".into());
+    let shown = path
+        .as_ref()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "None".into());
     let Some(path) = path.filter(|p| p.exists()) else {
         return Err(Code::NoFile.fault(shown));
     };
@@ -603,7 +635,8 @@ fn config_info(core: &Shared) -> Value {
             let active_path = |stream: Stream| -> Option<String> {
                 let spec = names::make(&group.name, &p.name);
                 let id = c.lookup_process(&spec).ok()?;
-                c.log_path(id, stream).map(|p| p.to_string_lossy().into_owned())
+                c.log_path(id, stream)
+                    .map(|p| p.to_string_lossy().into_owned())
             };
             let logfile = |target: &LogTarget, stream: Stream| -> Value {
                 match target {
@@ -620,21 +653,34 @@ fn config_info(core: &Shared) -> Value {
             let uid = p
                 .user
                 .as_ref()
-                .and_then(|u| crate::users::lookup_user(u).ok())
+                .and_then(|u| crate::users::find_user(u).ok())
                 .map(|u| Value::Int(i64::from(u.uid)))
                 .unwrap_or_else(|| Value::str("none"));
-            let stderr_target = if p.redirect_stderr { &LogTarget::None } else { &p.stderr.target };
+            let stderr_target = if p.redirect_stderr {
+                &LogTarget::None
+            } else {
+                &p.stderr.target
+            };
             let item = Value::Struct(vec![
                 ("autostart".into(), Value::Bool(p.autostart)),
                 (
                     "directory".into(),
-                    none_or(p.directory.as_ref().map(|d| d.to_string_lossy().into_owned())),
+                    none_or(
+                        p.directory
+                            .as_ref()
+                            .map(|d| d.to_string_lossy().into_owned()),
+                    ),
                 ),
                 ("uid".into(), uid),
                 ("command".into(), Value::String(p.command.clone())),
                 (
                     "exitcodes".into(),
-                    Value::Array(p.exitcodes.iter().map(|c| Value::Int(i64::from(*c))).collect()),
+                    Value::Array(
+                        p.exitcodes
+                            .iter()
+                            .map(|c| Value::Int(i64::from(*c)))
+                            .collect(),
+                    ),
                 ),
                 ("group".into(), Value::String(group.name.clone())),
                 ("group_prio".into(), Value::Int(i64::from(group.priority))),
@@ -645,19 +691,49 @@ fn config_info(core: &Shared) -> Value {
                 ("redirect_stderr".into(), Value::Bool(p.redirect_stderr)),
                 ("startretries".into(), Value::Int(i64::from(p.startretries))),
                 ("startsecs".into(), Value::Int(p.startsecs as i64)),
-                ("stdout_capture_maxbytes".into(), Value::Int(p.stdout.capture_maxbytes as i64)),
-                ("stdout_events_enabled".into(), Value::Bool(p.stdout.events_enabled)),
-                ("stdout_logfile".into(), logfile(&p.stdout.target, Stream::Stdout)),
-                ("stdout_logfile_backups".into(), Value::Int(i64::from(p.stdout.backups))),
-                ("stdout_logfile_maxbytes".into(), Value::Int(p.stdout.maxbytes as i64)),
+                (
+                    "stdout_capture_maxbytes".into(),
+                    Value::Int(p.stdout.capture_maxbytes as i64),
+                ),
+                (
+                    "stdout_events_enabled".into(),
+                    Value::Bool(p.stdout.events_enabled),
+                ),
+                (
+                    "stdout_logfile".into(),
+                    logfile(&p.stdout.target, Stream::Stdout),
+                ),
+                (
+                    "stdout_logfile_backups".into(),
+                    Value::Int(i64::from(p.stdout.backups)),
+                ),
+                (
+                    "stdout_logfile_maxbytes".into(),
+                    Value::Int(p.stdout.maxbytes as i64),
+                ),
                 ("stdout_syslog".into(), Value::Bool(p.stdout.syslog)),
                 ("stopsignal".into(), Value::Int(i64::from(p.stopsignal))),
                 ("stopwaitsecs".into(), Value::Int(p.stopwaitsecs as i64)),
-                ("stderr_capture_maxbytes".into(), Value::Int(p.stderr.capture_maxbytes as i64)),
-                ("stderr_events_enabled".into(), Value::Bool(p.stderr.events_enabled)),
-                ("stderr_logfile".into(), logfile(stderr_target, Stream::Stderr)),
-                ("stderr_logfile_backups".into(), Value::Int(i64::from(p.stderr.backups))),
-                ("stderr_logfile_maxbytes".into(), Value::Int(p.stderr.maxbytes as i64)),
+                (
+                    "stderr_capture_maxbytes".into(),
+                    Value::Int(p.stderr.capture_maxbytes as i64),
+                ),
+                (
+                    "stderr_events_enabled".into(),
+                    Value::Bool(p.stderr.events_enabled),
+                ),
+                (
+                    "stderr_logfile".into(),
+                    logfile(stderr_target, Stream::Stderr),
+                ),
+                (
+                    "stderr_logfile_backups".into(),
+                    Value::Int(i64::from(p.stderr.backups)),
+                ),
+                (
+                    "stderr_logfile_maxbytes".into(),
+                    Value::Int(p.stderr.maxbytes as i64),
+                ),
                 ("stderr_syslog".into(), Value::Bool(p.stderr.syslog)),
                 ("serverurl".into(), none_or(p.serverurl.clone())),
             ]);
@@ -676,7 +752,14 @@ mod tests {
     fn method_names_follow_43s_traversal_rules() {
         assert!(check_name("supervisor.getState").is_ok());
         assert!(check_name("system.listMethods").is_ok());
-        for bad in ["getState", "supervisor._update", "supervisor.nope", "a.b.c", "supervisor.getState.x", ""] {
+        for bad in [
+            "getState",
+            "supervisor._update",
+            "supervisor.nope",
+            "a.b.c",
+            "supervisor.getState.x",
+            "",
+        ] {
             assert_eq!(check_name(bad).map_err(|f| f.code), Err(1), "{bad}");
         }
     }

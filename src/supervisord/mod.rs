@@ -46,129 +46,77 @@ Options:
 --minprocs NUM  -- the minimum number of processes available for start success
 ";
 
-/// Command-line settings that override the config file, kept for rereads.
-#[derive(Debug, Default, Clone)]
-pub struct Overrides {
-    nodaemon: bool,
-    silent: bool,
-    user: Option<String>,
-    umask: Option<u32>,
-    directory: Option<PathBuf>,
-    logfile: Option<LogTarget>,
-    logfile_maxbytes: Option<u64>,
-    logfile_backups: Option<u32>,
-    loglevel: Option<LogLevel>,
-    pidfile: Option<PathBuf>,
-    identifier: Option<String>,
-    childlogdir: Option<PathBuf>,
-    nocleanup: bool,
-    minfds: Option<u64>,
-    minprocs: Option<u64>,
-    strip_ansi: bool,
-}
+/// supervisord's flags that override a `[supervisord]` key: (short, long,
+/// the key, whether it takes a value).
+const FLAGS: &[(&str, &str, &str, bool)] = &[
+    ("-n", "--nodaemon", "nodaemon", false),
+    ("-s", "--silent", "silent", false),
+    ("-k", "--nocleanup", "nocleanup", false),
+    ("-t", "--strip_ansi", "strip_ansi", false),
+    ("-u", "--user", "user", true),
+    ("-m", "--umask", "umask", true),
+    ("-d", "--directory", "directory", true),
+    ("-l", "--logfile", "logfile", true),
+    ("-y", "--logfile_maxbytes", "logfile_maxbytes", true),
+    ("-z", "--logfile_backups", "logfile_backups", true),
+    ("-e", "--loglevel", "loglevel", true),
+    ("-j", "--pidfile", "pidfile", true),
+    ("-i", "--identifier", "identifier", true),
+    ("-q", "--childlogdir", "childlogdir", true),
+    ("-a", "--minfds", "minfds", true),
+    ("", "--minprocs", "minprocs", true),
+];
 
-static OVERRIDES: OnceLock<Overrides> = OnceLock::new();
+/// The command line's overrides, kept so every reread applies them again.
+static OVERRIDES: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
 
 /// Applies the command line's overrides to a config just read.
-pub fn apply_overrides(config: &mut Config) {
-    let Some(o) = OVERRIDES.get() else { return };
-    let d = &mut config.supervisord;
-    d.nodaemon |= o.nodaemon;
-    d.silent |= o.silent;
-    d.nocleanup |= o.nocleanup;
-    d.strip_ansi |= o.strip_ansi;
-    if let Some(v) = &o.user {
-        d.user = Some(v.clone());
+pub fn apply_overrides(config: &mut Config) -> Result<(), String> {
+    let Some(overrides) = OVERRIDES.get() else {
+        return Ok(());
+    };
+    let host = config::values::Host::current();
+    for (key, value) in overrides {
+        config.supervisord.apply_override(key, value, &host)?;
     }
-    if let Some(v) = o.umask {
-        d.umask = v;
-    }
-    if let Some(v) = &o.directory {
-        d.directory = Some(v.clone());
-    }
-    if let Some(v) = &o.logfile {
-        d.logfile = v.clone();
-    }
-    if let Some(v) = o.logfile_maxbytes {
-        d.logfile_maxbytes = v;
-    }
-    if let Some(v) = o.logfile_backups {
-        d.logfile_backups = v;
-    }
-    if let Some(v) = o.loglevel {
-        d.loglevel = v;
-    }
-    if let Some(v) = &o.pidfile {
-        d.pidfile = Some(v.clone());
-    }
-    if let Some(v) = &o.identifier {
-        d.identifier = v.clone();
-    }
-    if let Some(v) = &o.childlogdir {
-        d.childlogdir = v.clone();
-    }
-    if let Some(v) = o.minfds {
-        d.minfds = v;
-    }
-    if let Some(v) = o.minprocs {
-        d.minprocs = v;
-    }
+    Ok(())
 }
 
 /// A usage error: printed with 4.3's "For help" line, exit status 2.
 struct Usage(String);
 
-fn parse_args(args: Vec<OsString>) -> Result<Result<(Option<PathBuf>, Overrides), u8>, Usage> {
-    use crate::config::values;
+type Parsed = (Option<PathBuf>, Vec<(&'static str, String)>);
+
+fn parse_args(args: Vec<OsString>) -> Result<Result<Parsed, u8>, Usage> {
     let mut p = pico_args::Arguments::from_vec(args);
-    let prog = "supervisord";
     if p.contains(["-h", "--help"]) {
-        print!("{}", USAGE.replace("%s", prog));
+        print!("{}", USAGE.replace("%s", "supervisord"));
         return Ok(Err(0));
     }
     if p.contains(["-v", "--version"]) {
         println!("{}", crate::SUPERVISOR_COMPAT_VERSION);
         return Ok(Err(0));
     }
-    let bad = |flag: &str, e: String| Usage(format!("invalid value for {flag}: {e}"));
-    let text = |p: &mut pico_args::Arguments, keys: [&'static str; 2]| -> Result<Option<String>, Usage> {
-        p.opt_value_from_str::<_, String>(keys)
-            .map_err(|e| Usage(format!("option {} requires argument ({e})", keys[0])))
-    };
-    let mut o = Overrides::default();
-    let config = text(&mut p, ["-c", "--configuration"])?.map(PathBuf::from);
-    o.nodaemon = p.contains(["-n", "--nodaemon"]);
-    o.silent = p.contains(["-s", "--silent"]);
-    o.nocleanup = p.contains(["-k", "--nocleanup"]);
-    o.strip_ansi = p.contains(["-t", "--strip_ansi"]);
-    o.user = text(&mut p, ["-u", "--user"])?;
-    if let Some(v) = text(&mut p, ["-m", "--umask"])? {
-        o.umask = Some(values::parse_octal(&v).map_err(|e| bad("-m", e))?);
-    }
-    o.directory = text(&mut p, ["-d", "--directory"])?.map(PathBuf::from);
-    if let Some(v) = text(&mut p, ["-l", "--logfile"])? {
-        o.logfile = Some(values::parse_log_target(&v).map_err(|e| bad("-l", e))?);
-    }
-    if let Some(v) = text(&mut p, ["-y", "--logfile_maxbytes"])? {
-        o.logfile_maxbytes = Some(values::parse_byte_size(&v).map_err(|e| bad("-y", e))?);
-    }
-    if let Some(v) = text(&mut p, ["-z", "--logfile_backups"])? {
-        o.logfile_backups = Some(v.trim().parse().map_err(|_| bad("-z", format!("not an integer: {v}")))?);
-    }
-    if let Some(v) = text(&mut p, ["-e", "--loglevel"])? {
-        o.loglevel = Some(values::parse_log_level(&v).map_err(|e| bad("-e", e))?);
-    }
-    o.pidfile = text(&mut p, ["-j", "--pidfile"])?.map(PathBuf::from);
-    o.identifier = text(&mut p, ["-i", "--identifier"])?;
-    o.childlogdir = text(&mut p, ["-q", "--childlogdir"])?.map(PathBuf::from);
-    if let Some(v) = text(&mut p, ["-a", "--minfds"])? {
-        o.minfds = Some(v.trim().parse().map_err(|_| bad("-a", format!("not an integer: {v}")))?);
-    }
-    if let Some(v) = p
-        .opt_value_from_str::<_, String>("--minprocs")
-        .map_err(|e| Usage(format!("option --minprocs requires argument ({e})")))?
-    {
-        o.minprocs = Some(v.trim().parse().map_err(|_| bad("--minprocs", format!("not an integer: {v}")))?);
+    let config = p
+        .opt_value_from_str::<_, String>(["-c", "--configuration"])
+        .map_err(|e| Usage(format!("option -c requires argument ({e})")))?
+        .map(PathBuf::from);
+    let mut overrides = Vec::new();
+    for &(short, long, key, takes_value) in FLAGS {
+        if takes_value {
+            let found = if short.is_empty() {
+                p.opt_value_from_str::<_, String>(long)
+            } else {
+                p.opt_value_from_str::<_, String>([short, long])
+            };
+            if let Some(value) =
+                found.map_err(|e| Usage(format!("option {long} requires argument ({e})")))?
+            {
+                overrides.push((key, value));
+            }
+        } else if p.contains([short, long]) {
+            overrides.push((key, String::new()));
+        }
     }
     let rest = p.finish();
     if let Some(first) = rest.first() {
@@ -176,10 +124,10 @@ fn parse_args(args: Vec<OsString>) -> Result<Result<(Option<PathBuf>, Overrides)
         return Err(Usage(if first.starts_with('-') {
             format!("option {first} not recognized")
         } else {
-            format!("positional arguments are not supported: {:?}", rest)
+            format!("positional arguments are not supported: {first}")
         }));
     }
-    Ok(Ok((config, o)))
+    Ok(Ok((config, overrides)))
 }
 
 fn usage_error(message: &str) -> u8 {
@@ -197,11 +145,14 @@ pub fn main(args: Vec<OsString>) -> u8 {
     };
     let _ = OVERRIDES.set(overrides);
     let Some(path) = config_path.or_else(config::search) else {
-        return usage_error(
-            "No config file found at default paths (../etc/supervisord.conf, ../supervisord.conf, \
-             ./supervisord.conf, ./etc/supervisord.conf, /etc/supervisord.conf, \
-             /etc/supervisor/supervisord.conf); use the -c option to specify a config file at a different path",
-        );
+        let paths: Vec<String> = config::search_paths()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        return usage_error(&format!(
+            "No config file found at default paths ({}); use the -c option to specify a config file at a different path",
+            paths.join(", ")
+        ));
     };
     let mut config = match config::load(&path) {
         Ok(config) => config,
@@ -211,7 +162,9 @@ pub fn main(args: Vec<OsString>) -> u8 {
             return 2;
         }
     };
-    apply_overrides(&mut config);
+    if let Err(e) = apply_overrides(&mut config) {
+        return usage_error(&e);
+    }
     match run(config) {
         Ok(()) => 0,
         Err(message) => usage_error(&message),
@@ -230,7 +183,8 @@ fn open_main_log(config: &Config, zone: &crate::timefmt::Zone) -> MainLog {
     let d = &config.supervisord;
     let (file, notice) = match &d.logfile {
         LogTarget::Path(p) => {
-            let (file, notice) = LogFile::open_lenient(p.clone(), d.logfile_maxbytes, d.logfile_backups);
+            let (file, notice) =
+                LogFile::open_lenient(p.clone(), d.logfile_maxbytes, d.logfile_backups);
             (Some(file), notice)
         }
         _ => (None, None),
@@ -291,7 +245,7 @@ fn bind_all(config: &Config, log: &mut MainLog) -> Result<Vec<Listener>, String>
 }
 
 /// Runs until a shutdown. Errors before the daemon is up are usage errors.
-fn run(mut config: Config) -> Result<(), String> {
+fn run(config: Config) -> Result<(), String> {
     let mut early = Early::default();
     let am_root = rustix::process::getuid().is_root();
     match &config.supervisord.user {
@@ -308,12 +262,15 @@ fn run(mut config: Config) -> Result<(), String> {
         ),
         None => {}
     }
-    early
-        .infos
-        .extend(crate::daemon::ensure_rlimits(config.supervisord.minfds, config.supervisord.minprocs)?);
+    early.infos.extend(crate::daemon::ensure_rlimits(
+        config.supervisord.minfds,
+        config.supervisord.minprocs,
+    )?);
 
     if let Some(pidfile) = &config.supervisord.pidfile {
-        if let Some(pid) = crate::daemon::read_pidfile(pidfile).filter(|p| crate::daemon::is_live_supervisord(*p)) {
+        if let Some(pid) =
+            crate::daemon::read_pidfile(pidfile).filter(|p| crate::daemon::is_live_supervisord(*p))
+        {
             return Err(format!(
                 "Another supervisord (pid {pid}) owns the pidfile {}; shut it down first or use another pidfile",
                 pidfile.display()
@@ -348,8 +305,14 @@ fn run(mut config: Config) -> Result<(), String> {
         log.log(LogLevel::Info, "daemonizing the supervisord process");
         if let Some(dir) = &config.supervisord.directory {
             match std::env::set_current_dir(dir) {
-                Ok(()) => log.log(LogLevel::Info, &format!("set current directory: '{}'", dir.display())),
-                Err(e) => log.log(LogLevel::Critical, &format!("can't chdir into '{}': {e}", dir.display())),
+                Ok(()) => log.log(
+                    LogLevel::Info,
+                    &format!("set current directory: '{}'", dir.display()),
+                ),
+                Err(e) => log.log(
+                    LogLevel::Critical,
+                    &format!("can't chdir into '{}': {e}", dir.display()),
+                ),
             }
         }
     }
@@ -375,13 +338,16 @@ fn run(mut config: Config) -> Result<(), String> {
     let mut servers = start_servers(&core, &executor, listeners);
     core.borrow_mut().add_all_groups();
     loop {
-        let outcome = async_io::block_on(executor.run(async { wiring.done.recv().await.unwrap_or(Outcome::Shutdown) }));
+        let outcome = async_io::block_on(
+            executor.run(async { wiring.done.recv().await.unwrap_or(Outcome::Shutdown) }),
+        );
         match outcome {
             Outcome::Shutdown => {
-                let mut c = core.borrow_mut();
+                let c = core.borrow_mut();
                 remove_pidfile(&c.config);
                 remove_sockets(&servers);
-                c.log.log(LogLevel::Info, "stopped all processes; supervisord exiting");
+                c.log
+                    .log(LogLevel::Info, "stopped all processes; supervisord exiting");
                 return Ok(());
             }
             Outcome::Restart => {
@@ -404,10 +370,10 @@ fn run(mut config: Config) -> Result<(), String> {
                     };
                     match bound {
                         Ok(listeners) => servers = start_servers(&core, &executor, listeners),
-                        Err(e) => core
-                            .borrow_mut()
-                            .log
-                            .log(LogLevel::Critical, &format!("could not open the HTTP servers: {e}")),
+                        Err(e) => core.borrow_mut().log.log(
+                            LogLevel::Critical,
+                            &format!("could not open the HTTP servers: {e}"),
+                        ),
                     }
                 }
                 core.borrow_mut().add_all_groups();
@@ -422,7 +388,11 @@ struct Served {
     socket: Option<PathBuf>,
 }
 
-fn start_servers(core: &Shared, executor: &Rc<LocalExecutor<'static>>, listeners: Vec<Listener>) -> Vec<Served> {
+fn start_servers(
+    core: &Shared,
+    executor: &Rc<LocalExecutor<'static>>,
+    listeners: Vec<Listener>,
+) -> Vec<Served> {
     listeners
         .into_iter()
         .map(|listener| Served {
@@ -441,10 +411,18 @@ fn remove_sockets(servers: &[Served]) {
 }
 
 fn write_pidfile(config: &Config, log: &mut MainLog) {
-    let Some(path) = &config.supervisord.pidfile else { return };
+    let Some(path) = &config.supervisord.pidfile else {
+        return;
+    };
     match crate::daemon::write_pidfile(path) {
-        Ok(()) => log.log(LogLevel::Info, &format!("supervisord started with pid {}", std::process::id())),
-        Err(_) => log.log(LogLevel::Critical, &format!("could not write pidfile {}", path.display())),
+        Ok(()) => log.log(
+            LogLevel::Info,
+            &format!("supervisord started with pid {}", std::process::id()),
+        ),
+        Err(_) => log.log(
+            LogLevel::Critical,
+            &format!("could not write pidfile {}", path.display()),
+        ),
     }
 }
 
@@ -467,7 +445,13 @@ fn reload(old: Config, log: &mut MainLog, zone: &crate::timefmt::Zone) -> (Confi
             return (old, false);
         }
     };
-    apply_overrides(&mut fresh);
+    if let Err(e) = apply_overrides(&mut fresh) {
+        log.log(
+            LogLevel::Error,
+            &format!("could not reload the configuration, keeping the previous one: {e}"),
+        );
+        return (old, false);
+    }
     if fresh.supervisord.loglevel != old.supervisord.loglevel
         || fresh.supervisord.logfile != old.supervisord.logfile
         || fresh.supervisord.logfile_maxbytes != old.supervisord.logfile_maxbytes
@@ -479,7 +463,8 @@ fn reload(old: Config, log: &mut MainLog, zone: &crate::timefmt::Zone) -> (Confi
         log.log(LogLevel::Warn, line);
     }
     clear_auto_logs(&fresh, log);
-    let rebind = fresh.unix_http_server != old.unix_http_server || fresh.inet_http_server != old.inet_http_server;
+    let rebind = fresh.unix_http_server != old.unix_http_server
+        || fresh.inet_http_server != old.inet_http_server;
     (fresh, rebind)
 }
 

@@ -12,7 +12,14 @@ use crate::core::{Mood, Shared};
 
 /// Takes over the daemon's signals.
 pub fn install() -> Result<Signals, String> {
-    let mut wanted = vec![Signal::Term, Signal::Int, Signal::Quit, Signal::Hup, Signal::Usr2, Signal::Usr1];
+    let mut wanted = vec![
+        Signal::Term,
+        Signal::Int,
+        Signal::Quit,
+        Signal::Hup,
+        Signal::Usr2,
+        Signal::Usr1,
+    ];
     if std::process::id() == 1 {
         wanted.push(Signal::Child);
     }
@@ -38,22 +45,34 @@ pub async fn signal_task(core: Shared, mut signals: Signals) {
         let mut c = core.borrow_mut();
         match signal {
             Signal::Term | Signal::Int | Signal::Quit => {
-                c.log.log(LogLevel::Warn, &format!("received {} indicating exit request", name(signal)));
+                c.log.log(
+                    LogLevel::Warn,
+                    &format!("received {} indicating exit request", name(signal)),
+                );
                 c.shutdown();
             }
             Signal::Hup => {
                 if c.mood == Mood::Shutdown {
                     c.log.log(
                         LogLevel::Warn,
-                        &format!("ignored {} indicating restart request (shutdown in progress)", name(signal)),
+                        &format!(
+                            "ignored {} indicating restart request (shutdown in progress)",
+                            name(signal)
+                        ),
                     );
                 } else {
-                    c.log.log(LogLevel::Warn, &format!("received {} indicating restart request", name(signal)));
+                    c.log.log(
+                        LogLevel::Warn,
+                        &format!("received {} indicating restart request", name(signal)),
+                    );
                     c.restart();
                 }
             }
             Signal::Usr2 => {
-                c.log.log(LogLevel::Info, &format!("received {} indicating log reopen request", name(signal)));
+                c.log.log(
+                    LogLevel::Info,
+                    &format!("received {} indicating log reopen request", name(signal)),
+                );
                 c.reopen_logs();
             }
             Signal::Child => {
@@ -62,7 +81,10 @@ pub async fn signal_task(core: Shared, mut signals: Signals) {
                 reap_orphans(&core, &ours);
             }
             other => {
-                c.log.log(LogLevel::Blather, &format!("received {} indicating nothing", name(other)));
+                c.log.log(
+                    LogLevel::Blather,
+                    &format!("received {} indicating nothing", name(other)),
+                );
             }
         }
     }
@@ -76,7 +98,10 @@ fn children() -> Vec<u32> {
     };
     for task in tasks.flatten() {
         if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
-            pids.extend(text.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+            pids.extend(
+                text.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
         }
     }
     pids
@@ -90,14 +115,20 @@ fn reap_orphans(core: &Shared, ours: &[u32]) {
         if ours.contains(&pid) {
             continue;
         }
-        let Some(raw) = i32::try_from(pid).ok().and_then(Pid::from_raw) else { continue };
+        let Some(raw) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+            continue;
+        };
         if let Ok(Some((_, status))) = waitpid(Some(raw), WaitOptions::NOHANG) {
             let how = match (status.exit_status(), status.terminating_signal()) {
                 (Some(code), _) => format!("exit status {code}"),
-                (None, Some(sig)) => format!("terminated by {}", crate::process::signals::name(sig)),
+                (None, Some(sig)) => {
+                    format!("terminated by {}", crate::process::signals::name(sig))
+                }
                 _ => "unknown termination cause".to_string(),
             };
-            core.borrow_mut().log.log(LogLevel::Info, &format!("reaped unknown pid {pid} ({how})"));
+            core.borrow_mut()
+                .log
+                .log(LogLevel::Info, &format!("reaped unknown pid {pid} ({how})"));
         }
     }
 }
