@@ -434,19 +434,19 @@ impl Core {
         let stop = rec.laststop.map(|n| unix_secs(n.wall)).unwrap_or(0);
         let now = unix_secs(SystemTime::now());
         let spawnerr = rec.spawnerr.clone().unwrap_or_default();
-        let description = view::describe(
-            rec.state,
+        let facts = view::Facts {
+            state: rec.state,
             start,
             stop,
             now,
-            rec.pid,
-            &spawnerr,
-            &slot.config.name,
-            |t| {
-                self.zone
-                    .short_stamp(UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64))
-            },
-        );
+            pid: rec.pid,
+            spawnerr: &spawnerr,
+            name: &slot.config.name,
+        };
+        let description = view::describe(&facts, |t| {
+            self.zone
+                .short_stamp(UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64))
+        });
         Some(ProcessInfo {
             name: slot.config.name.clone(),
             group: slot.config.group.clone(),

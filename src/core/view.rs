@@ -41,18 +41,29 @@ pub fn uptime_text(seconds: i64) -> String {
     }
 }
 
+/// What the description is made from.
+pub struct Facts<'a> {
+    pub state: State,
+    pub start: i64,
+    pub stop: i64,
+    pub now: i64,
+    pub pid: u32,
+    pub spawnerr: &'a str,
+    pub name: &'a str,
+}
+
 /// The `description` field, as 4.3's `_interpretProcessInfo` words it.
 /// `stamp` formats a unix time as `%b %d %I:%M %p` in local time.
-pub fn describe(
-    state: State,
-    start: i64,
-    stop: i64,
-    now: i64,
-    pid: u32,
-    spawnerr: &str,
-    name: &str,
-    stamp: impl Fn(i64) -> String,
-) -> String {
+pub fn describe(facts: &Facts<'_>, stamp: impl Fn(i64) -> String) -> String {
+    let Facts {
+        state,
+        start,
+        stop,
+        now,
+        pid,
+        spawnerr,
+        name,
+    } = *facts;
     match state {
         State::Running => format!("pid {pid}, uptime {}", uptime_text(now - start)),
         State::Fatal | State::Backoff => {
@@ -95,35 +106,79 @@ mod tests {
 
     #[test]
     fn running_shows_pid_and_uptime() {
-        let d = describe(State::Running, 100, 0, 165, 42, "", "web", fixed);
+        let d = describe(
+            &Facts {
+                state: State::Running,
+                start: 100,
+                stop: 0,
+                now: 165,
+                pid: 42,
+                spawnerr: "",
+                name: "web",
+            },
+            fixed,
+        );
         assert_eq!(d, "pid 42, uptime 0:01:05");
     }
 
     #[test]
     fn fatal_and_backoff_show_spawnerr_or_hint() {
+        let facts = Facts {
+            state: State::Fatal,
+            start: 1,
+            stop: 2,
+            now: 3,
+            pid: 0,
+            spawnerr: "Exited too quickly (process log may have details)",
+            name: "web",
+        };
+        let d = describe(&facts, fixed);
+        assert_eq!(d, "Exited too quickly (process log may have details)");
         let d = describe(
-            State::Fatal,
-            1,
-            2,
-            3,
-            0,
-            "Exited too quickly (process log may have details)",
-            "web",
+            &Facts {
+                state: State::Backoff,
+                start: 1,
+                stop: 2,
+                now: 3,
+                pid: 0,
+                spawnerr: "",
+                name: "web",
+            },
             fixed,
         );
-        assert_eq!(d, "Exited too quickly (process log may have details)");
-        let d = describe(State::Backoff, 1, 2, 3, 0, "", "web", fixed);
         assert_eq!(d, "unknown error (try \"tail web\")");
     }
 
     #[test]
     fn stopped_shows_stop_time_or_not_started() {
         assert_eq!(
-            describe(State::Stopped, 0, 0, 3, 0, "", "web", fixed),
+            describe(
+                &Facts {
+                    state: State::Stopped,
+                    start: 0,
+                    stop: 0,
+                    now: 3,
+                    pid: 0,
+                    spawnerr: "",
+                    name: "web"
+                },
+                fixed
+            ),
             "Not started"
         );
         assert_eq!(
-            describe(State::Exited, 10, 20, 30, 0, "", "web", fixed),
+            describe(
+                &Facts {
+                    state: State::Exited,
+                    start: 10,
+                    stop: 20,
+                    now: 30,
+                    pid: 0,
+                    spawnerr: "",
+                    name: "web"
+                },
+                fixed
+            ),
             "Nov 23 06:59 PM"
         );
     }
@@ -131,7 +186,21 @@ mod tests {
     #[test]
     fn transitional_states_have_no_description() {
         for state in [State::Starting, State::Stopping, State::Unknown] {
-            assert_eq!(describe(state, 1, 2, 3, 9, "x", "web", fixed), "");
+            assert_eq!(
+                describe(
+                    &Facts {
+                        state,
+                        start: 1,
+                        stop: 2,
+                        now: 3,
+                        pid: 9,
+                        spawnerr: "x",
+                        name: "web"
+                    },
+                    fixed
+                ),
+                ""
+            );
         }
     }
 
