@@ -249,6 +249,13 @@ where
             }
         };
         buf.drain(..head_len.min(buf.len()));
+        // curl and other clients wait for this before sending a large body.
+        let wants_continue = request
+            .header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+        if wants_continue && buf.len() < request.content_length {
+            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+        }
         // The body.
         while buf.len() < request.content_length {
             if read_some(stream, &mut buf).await.is_err() {
