@@ -17,7 +17,10 @@ fn without_nodaemon_it_detaches_and_the_pidfile_names_the_daemon() {
     let sb = Sandbox::new("daemonize");
     let conf = sb.write(
         "supervisord.conf",
-        &format!("{}[program:s]\ncommand=sleep 100\nstartsecs=0\n", config_head(&sb)),
+        &format!(
+            "{}[program:s]\ncommand=sleep 100\nstartsecs=0\n",
+            config_head(&sb)
+        ),
     );
     let launcher = Command::new(sb.mode("supervisord"))
         .arg("-c")
@@ -36,13 +39,24 @@ fn without_nodaemon_it_detaches_and_the_pidfile_names_the_daemon() {
     assert!(alive(pid));
     let sock = sb.path("supervisor.sock");
     wait_for(T, "the daemon to answer", || {
-        crate::util::rpc_unix(&sock, "supervisor.getPID", &[]).ok()?.ok()
+        crate::util::rpc_unix(&sock, "supervisor.getPID", &[])
+            .ok()?
+            .ok()
     });
     // The daemon leads no session of a terminal: it is not its session leader.
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
     let (session, tty) = (fields.get(3).copied(), fields.get(4).copied());
-    assert_ne!(session, Some(pid.to_string().as_str()), "double fork: not a session leader");
+    assert_ne!(
+        session,
+        Some(pid.to_string().as_str()),
+        "double fork: not a session leader"
+    );
     assert_eq!(tty, Some("0"), "no controlling terminal");
     let _ = Command::new("kill").arg(pid.to_string()).status();
     wait_for(T, "the daemon to exit", || (!alive(pid)).then_some(()));
@@ -56,14 +70,24 @@ fn user_runs_the_child_as_that_user() {
         return;
     }
     let sb = Sandbox::new("user");
-    let d = Daemon::start(&sb, "[program:who]\ncommand=sleep 100\nuser=nobody\nstartsecs=0\n");
+    let d = Daemon::start(
+        &sb,
+        "[program:who]\ncommand=sleep 100\nuser=nobody\nstartsecs=0\n",
+    );
     d.wait_state("who", "RUNNING", T);
     let pid = d.process_pid("who");
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap_or_default().to_string();
+    let uid_line = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap_or_default()
+        .to_string();
     let nobody = supervisor::users::find_user("nobody").expect("nobody in /etc/passwd");
     assert!(
-        uid_line.split_whitespace().skip(1).all(|u| u == nobody.uid.to_string()),
+        uid_line
+            .split_whitespace()
+            .skip(1)
+            .all(|u| u == nobody.uid.to_string()),
         "{uid_line}"
     );
 }
@@ -73,9 +97,16 @@ fn an_unknown_user_is_refused_at_config_time() {
     let sb = Sandbox::new("nouser");
     let conf = sb.write(
         "supervisord.conf",
-        &format!("{}[program:x]\ncommand=sleep 1\nuser=no-such-user-here\n", config_head(&sb)),
+        &format!(
+            "{}[program:x]\ncommand=sleep 1\nuser=no-such-user-here\n",
+            config_head(&sb)
+        ),
     );
-    let out = crate::util::run_mode(&sb, "supervisord", &["-n", "-c", conf.to_str().unwrap_or_default()]);
+    let out = crate::util::run_mode(
+        &sb,
+        "supervisord",
+        &["-n", "-c", conf.to_str().unwrap_or_default()],
+    );
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no-such-user-here"), "{stderr}");
@@ -116,17 +147,25 @@ fn as_pid_1_it_reaps_orphans() {
     assert!(text.contains("supervisord started with pid 1"), "{text}");
     // supervisord (PID 1 inside) has no zombie children left.
     let pid: u32 = wait_for(T, "the daemon's host pid", || {
-        let out = Command::new("pgrep").arg("-f").arg(conf.to_str()?).output().ok()?;
+        let out = Command::new("pgrep")
+            .arg("-f")
+            .arg(conf.to_str()?)
+            .output()
+            .ok()?;
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| l.trim().parse::<u32>().ok())
             .find(|p| {
                 std::fs::read_to_string(format!("/proc/{p}/status"))
-                    .map(|s| s.lines().any(|l| l.starts_with("NSpid:") && l.trim_end().ends_with("\t1")))
+                    .map(|s| {
+                        s.lines()
+                            .any(|l| l.starts_with("NSpid:") && l.trim_end().ends_with("\t1"))
+                    })
                     .unwrap_or(false)
             })
     });
-    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
     for child in children.split_whitespace() {
         let state = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
         assert!(!state.contains(") Z "), "zombie child {child}: {state}");

@@ -44,77 +44,9 @@ impl CommandError {
     }
 }
 
-/// Python's `repr()` of a string, as 4.3's messages print names and paths.
-pub fn repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// The symbolic name of an errno, as Python's `errno.errorcode` gives it.
-pub fn errno_name(code: i32) -> String {
-    use rustix::io::Errno;
-    let table = [
-        (Errno::PERM, "EPERM"),
-        (Errno::NOENT, "ENOENT"),
-        (Errno::SRCH, "ESRCH"),
-        (Errno::INTR, "EINTR"),
-        (Errno::IO, "EIO"),
-        (Errno::TOOBIG, "E2BIG"),
-        (Errno::NOEXEC, "ENOEXEC"),
-        (Errno::BADF, "EBADF"),
-        (Errno::AGAIN, "EAGAIN"),
-        (Errno::NOMEM, "ENOMEM"),
-        (Errno::ACCESS, "EACCES"),
-        (Errno::FAULT, "EFAULT"),
-        (Errno::NOTDIR, "ENOTDIR"),
-        (Errno::ISDIR, "EISDIR"),
-        (Errno::INVAL, "EINVAL"),
-        (Errno::NFILE, "ENFILE"),
-        (Errno::MFILE, "EMFILE"),
-        (Errno::TXTBSY, "ETXTBSY"),
-        (Errno::NOSPC, "ENOSPC"),
-        (Errno::ROFS, "EROFS"),
-        (Errno::PIPE, "EPIPE"),
-        (Errno::NAMETOOLONG, "ENAMETOOLONG"),
-        (Errno::LOOP, "ELOOP"),
-        (Errno::LIBBAD, "ELIBBAD"),
-    ];
-    table
-        .iter()
-        .find(|(e, _)| e.raw_os_error() == code)
-        .map(|(_, name)| name.to_string())
-        .unwrap_or_else(|| code.to_string())
-}
-
-fn io_errno(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(code) => errno_name(code),
-        None => e.to_string(),
-    }
-}
+/// How 4.3 quotes names and paths in its messages, and names errnos.
+pub use crate::config::values::repr;
+pub use crate::log::writer::errno_name;
 
 /// The environment value a child would see for `key` (program env first).
 fn child_env_var(process: &config::Process, config: &Config, key: &str) -> Option<String> {
@@ -269,7 +201,7 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
                 ))
             }
         }) {
-            let message = format!("couldn't chdir to {}: {}", dir.display(), io_errno(&e));
+            let message = format!("couldn't chdir to {}: {}", dir.display(), errno_name(&e));
             child_side_failure(core, id, &message);
             return Err(message);
         }
@@ -286,7 +218,7 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
                     format!(
                         "unknown error making dispatchers for {}: {}",
                         repr(&process.name),
-                        io_errno(&e)
+                        errno_name(&e)
                     )
                 },
             )
@@ -358,7 +290,7 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
             let message = format!(
                 "couldn't exec {}: {}",
                 argv.first().map(String::as_str).unwrap_or_default(),
-                io_errno(&e)
+                errno_name(&e)
             );
             child_side_failure(core, id, &message);
             return Err(message);
@@ -551,17 +483,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn repr_quotes_like_python() {
-        assert_eq!(repr("web"), "'web'");
-        assert_eq!(repr("it's"), "\"it's\"");
-        assert_eq!(repr("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(repr("tab\there"), "'tab\\there'");
-    }
-
-    #[test]
     fn errno_names_are_symbolic() {
-        assert_eq!(errno_name(2), "ENOENT");
-        assert_eq!(errno_name(13), "EACCES");
-        assert_eq!(errno_name(99999), "99999");
+        assert_eq!(errno_name(&io::Error::from_raw_os_error(2)), "ENOENT");
+        assert_eq!(errno_name(&io::Error::from_raw_os_error(99999)), "99999");
     }
 }

@@ -122,7 +122,7 @@ fn socket_error(e: &io::Error) -> String {
         Some(code) if code == rustix::io::Errno::ADDRINUSE.raw_os_error() => IN_USE.to_string(),
         Some(code) => format!(
             "Cannot open an HTTP server: socket.error reported errno.{} ({code})",
-            crate::core::children::errno_name(code)
+            crate::log::writer::errno_name(e)
         ),
         None => format!("Cannot open an HTTP server: {e}"),
     }

@@ -223,35 +223,19 @@ async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Repl
             core.borrow_mut().remove_group(args.string(0)?)?;
             Ok(Value::Bool(true))
         }
-        "startProcess" => {
+        "startProcess" | "stopProcess" => {
             args.arity(1, 2)?;
-            start_process(core, args.string(0)?, args.flag(1, true)?).await
+            one(core, Verb::of(name), args.string(0)?, args.flag(1, true)?).await
         }
-        "startProcessGroup" => {
+        "startProcessGroup" | "stopProcessGroup" => {
             args.arity(1, 2)?;
-            let group = group_named(core, args.string(0)?)?;
-            let ids = core.borrow().in_priority_order(Some(&group));
-            start_many(core, ids, args.flag(1, true)?).await
+            let ids = group_ids(core, args.string(0)?)?;
+            many(core, Verb::of(name), ids, args.flag(1, true)?).await
         }
-        "startAllProcesses" => {
+        "startAllProcesses" | "stopAllProcesses" => {
             args.arity(0, 1)?;
             let ids = core.borrow().in_priority_order(None);
-            start_many(core, ids, args.flag(0, true)?).await
-        }
-        "stopProcess" => {
-            args.arity(1, 2)?;
-            stop_process(core, args.string(0)?, args.flag(1, true)?).await
-        }
-        "stopProcessGroup" => {
-            args.arity(1, 2)?;
-            let group = group_named(core, args.string(0)?)?;
-            let ids = core.borrow().in_priority_order(Some(&group));
-            stop_many(core, ids, args.flag(1, true)?).await
-        }
-        "stopAllProcesses" => {
-            args.arity(0, 1)?;
-            let ids = core.borrow().in_priority_order(None);
-            stop_many(core, ids, args.flag(0, true)?).await
+            many(core, Verb::of(name), ids, args.flag(0, true)?).await
         }
         "signalProcess" => {
             args.arity(2, 2)?;
@@ -269,16 +253,12 @@ async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Repl
                     core.borrow_mut().signal(id, signal)?;
                     Ok(Value::Bool(true))
                 }
-                Err(group) => {
-                    let ids = core.borrow().in_priority_order(Some(&group));
-                    signal_many(core, ids, args.params.get(1))
-                }
+                Err(group) => signal_many(core, group_ids(core, &group)?, args.params.get(1)),
             }
         }
         "signalProcessGroup" => {
             args.arity(2, 2)?;
-            let group = group_named(core, args.string(0)?)?;
-            let ids = core.borrow().in_priority_order(Some(&group));
+            let ids = group_ids(core, args.string(0)?)?;
             signal_many(core, ids, args.params.get(1))
         }
         "signalAllProcesses" => {
@@ -378,13 +358,13 @@ async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Repl
     }
 }
 
-fn group_named(core: &Shared, name: &str) -> Result<String, Fault> {
+/// The processes of an active group, in priority order.
+fn group_ids(core: &Shared, name: &str) -> Result<Vec<ProcId>, Fault> {
     let c = core.borrow();
-    if c.active_group(name).is_some() {
-        Ok(name.to_string())
-    } else {
-        Err(Code::BadName.fault(name))
+    if c.active_group(name).is_none() {
+        return Err(Code::BadName.fault(name));
     }
+    Ok(c.in_priority_order(Some(name)))
 }
 
 fn parse_signal(value: Option<&Value>) -> Result<i32, Fault> {
@@ -464,38 +444,80 @@ fn result_struct(core: &crate::core::Core, id: ProcId, fault: Option<Fault>) -> 
     ])
 }
 
-/// How a waiting start ends (4.3's onwait).
-fn start_outcome(core: &crate::core::Core, id: ProcId) -> Option<Result<(), Fault>> {
-    let spec = core.namespec(id);
-    let slot = core.slot(id)?;
-    if slot.rec.spawnerr.is_some() {
-        return Some(Err(Code::SpawnError.fault(&spec)));
-    }
-    match slot.rec.state {
-        State::Running => Some(Ok(())),
-        State::Starting => None,
-        _ => Some(Err(Code::AbnormalTermination.fault(&spec))),
-    }
+/// startProcess or stopProcess and their group and all-process forms,
+/// which 4.3 builds from the same pieces (make_allfunc + onwait).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Start,
+    Stop,
 }
 
-fn stop_outcome(core: &crate::core::Core, id: ProcId) -> Option<Result<(), Fault>> {
-    match core.state(id) {
-        Some(state) if !state.is_stopped() => None,
-        _ => Some(Ok(())),
+impl Verb {
+    fn of(method: &str) -> Verb {
+        if method.starts_with("start") {
+            Verb::Start
+        } else {
+            Verb::Stop
+        }
+    }
+
+    /// 4.3's predicate for the group forms: isNotRunning / isRunning.
+    fn applies(self, state: State) -> bool {
+        match self {
+            Verb::Start => !state.is_running(),
+            Verb::Stop => state.is_running(),
+        }
+    }
+
+    /// The immediate part; Ok(true) when the caller should then wait.
+    fn now(self, core: &Shared, id: ProcId, wait: bool) -> Result<bool, Fault> {
+        let mut c = core.borrow_mut();
+        match self {
+            Verb::Start => {
+                c.start(id)?;
+                Ok(wait && c.state(id) != Some(State::Running))
+            }
+            Verb::Stop => {
+                c.stop(id)?;
+                Ok(wait && c.state(id).is_some_and(|s| !s.is_stopped()))
+            }
+        }
+    }
+
+    /// How a wait ends (4.3's onwait); None while it goes on.
+    fn outcome(self, core: &crate::core::Core, id: ProcId) -> Option<Result<(), Fault>> {
+        match self {
+            Verb::Start => {
+                let spec = core.namespec(id);
+                let slot = core.slot(id)?;
+                if slot.rec.spawnerr.is_some() {
+                    return Some(Err(Code::SpawnError.fault(&spec)));
+                }
+                match slot.rec.state {
+                    State::Running => Some(Ok(())),
+                    State::Starting => None,
+                    _ => Some(Err(Code::AbnormalTermination.fault(&spec))),
+                }
+            }
+            Verb::Stop => match core.state(id) {
+                Some(state) if !state.is_stopped() => None,
+                _ => Some(Ok(())),
+            },
+        }
     }
 }
 
 /// Waits until every id's outcome is known; results in completion order.
 async fn wait_all(
     core: &Shared,
+    verb: Verb,
     mut pending: Vec<ProcId>,
-    outcome: fn(&crate::core::Core, ProcId) -> Option<Result<(), Fault>>,
 ) -> Vec<(ProcId, Result<(), Fault>)> {
     let mut done = Vec::new();
     loop {
         let bell = {
             let mut c = core.borrow_mut();
-            pending.retain(|id| match outcome(&c, *id) {
+            pending.retain(|id| match verb.outcome(&c, *id) {
                 Some(result) => {
                     done.push((*id, result));
                     false
@@ -513,97 +535,43 @@ async fn wait_all(
     }
 }
 
-/// startProcess's immediate part: Ok(true) when the caller should wait.
-fn start_now(core: &Shared, id: ProcId, wait: bool) -> Result<bool, Fault> {
-    let mut c = core.borrow_mut();
-    c.start(id)?;
-    Ok(wait && c.state(id) != Some(State::Running))
-}
-
-async fn start_process(core: &Shared, spec: &str, wait: bool) -> Reply {
+/// startProcess / stopProcess: one process, or a whole group for `g:*`.
+async fn one(core: &Shared, verb: Verb, spec: &str, wait: bool) -> Reply {
     let target = {
         let c = core.borrow();
         match c.lookup(spec)? {
             Target::Process(id) => Ok(id),
-            Target::Group(g) => Err(g.to_string()),
+            Target::Group(g) => Err(c.in_priority_order(Some(g))),
         }
     };
     let id = match target {
         Ok(id) => id,
-        Err(group) => {
-            let ids = core.borrow().in_priority_order(Some(&group));
-            return start_many(core, ids, wait).await;
-        }
+        Err(group) => return many(core, verb, group, wait).await,
     };
-    if start_now(core, id, wait)? {
-        for (_, result) in wait_all(core, vec![id], start_outcome).await {
+    if verb.now(core, id, wait)? {
+        for (_, result) in wait_all(core, verb, vec![id]).await {
             result?;
         }
     }
     Ok(Value::Bool(true))
 }
 
-async fn start_many(core: &Shared, ids: Vec<ProcId>, wait: bool) -> Reply {
+/// The group and all-process forms: a result struct per process it applied
+/// to, failures first, then the rest as they finish.
+async fn many(core: &Shared, verb: Verb, ids: Vec<ProcId>, wait: bool) -> Reply {
     let mut results = Vec::new();
     let mut pending = Vec::new();
     for id in ids {
-        if core.borrow().state(id).is_some_and(|s| s.is_running()) {
+        if !core.borrow().state(id).is_some_and(|s| verb.applies(s)) {
             continue;
         }
-        match start_now(core, id, wait) {
+        match verb.now(core, id, wait) {
             Err(fault) => results.push(result_struct(&core.borrow(), id, Some(fault))),
             Ok(true) => pending.push(id),
             Ok(false) => results.push(result_struct(&core.borrow(), id, None)),
         }
     }
-    for (id, outcome) in wait_all(core, pending, start_outcome).await {
-        results.push(result_struct(&core.borrow(), id, outcome.err()));
-    }
-    Ok(Value::Array(results))
-}
-
-/// stopProcess's immediate part: Ok(true) when the caller should wait.
-fn stop_now(core: &Shared, id: ProcId, wait: bool) -> Result<bool, Fault> {
-    let mut c = core.borrow_mut();
-    c.stop(id)?;
-    Ok(wait && c.state(id).is_some_and(|s| !s.is_stopped()))
-}
-
-async fn stop_process(core: &Shared, spec: &str, wait: bool) -> Reply {
-    let target = {
-        let c = core.borrow();
-        match c.lookup(spec)? {
-            Target::Process(id) => Ok(id),
-            Target::Group(g) => Err(g.to_string()),
-        }
-    };
-    let id = match target {
-        Ok(id) => id,
-        Err(group) => {
-            let ids = core.borrow().in_priority_order(Some(&group));
-            return stop_many(core, ids, wait).await;
-        }
-    };
-    if stop_now(core, id, wait)? {
-        wait_all(core, vec![id], stop_outcome).await;
-    }
-    Ok(Value::Bool(true))
-}
-
-async fn stop_many(core: &Shared, ids: Vec<ProcId>, wait: bool) -> Reply {
-    let mut results = Vec::new();
-    let mut pending = Vec::new();
-    for id in ids {
-        if !core.borrow().state(id).is_some_and(|s| s.is_running()) {
-            continue;
-        }
-        match stop_now(core, id, wait) {
-            Err(fault) => results.push(result_struct(&core.borrow(), id, Some(fault))),
-            Ok(true) => pending.push(id),
-            Ok(false) => results.push(result_struct(&core.borrow(), id, None)),
-        }
-    }
-    for (id, outcome) in wait_all(core, pending, stop_outcome).await {
+    for (id, outcome) in wait_all(core, verb, pending).await {
         results.push(result_struct(&core.borrow(), id, outcome.err()));
     }
     Ok(Value::Array(results))
