@@ -477,14 +477,3 @@ impl Core {
         congestion
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn errno_names_are_symbolic() {
-        assert_eq!(errno_name(&io::Error::from_raw_os_error(2)), "ENOENT");
-        assert_eq!(errno_name(&io::Error::from_raw_os_error(99999)), "99999");
-    }
-}

@@ -735,6 +735,10 @@ pub fn errno_name(e: &io::Error) -> String {
     let Some(code) = e.raw_os_error() else {
         return e.to_string();
     };
+    // rustix asserts that an errno is in the kernel's range.
+    if !(1..4096).contains(&code) {
+        return code.to_string();
+    }
     let errno = Errno::from_raw_os_error(code);
     NAMES
         .iter()
