@@ -185,6 +185,8 @@ enum Paint {
     Nothing,
     /// Only a character was appended at the end: echo it.
     Echo(char),
+    /// Only text was appended at the end (a completion): echo it.
+    EchoText(String),
     Redraw,
     Bell,
 }
@@ -331,16 +333,14 @@ impl<'h> Session<'h> {
                     .first()
                     .map(|m| m.chars().skip(word.chars().count()).collect())
                     .unwrap_or_default();
-                self.insert(&extra);
                 self.tab_pending = false;
-                (Paint::Redraw, None)
+                (self.insert(&extra), None)
             }
             _ => {
                 let prefix = common_prefix(&matches);
                 let extra: Vec<char> = prefix.chars().skip(word.chars().count()).collect();
                 if !extra.is_empty() {
-                    self.insert(&extra);
-                    (Paint::Redraw, None)
+                    (self.insert(&extra), None)
                 } else if repeat {
                     (Paint::Redraw, Some(matches))
                 } else {
@@ -350,10 +350,17 @@ impl<'h> Session<'h> {
         }
     }
 
-    fn insert(&mut self, extra: &[char]) {
+    /// Inserts at the cursor; appending at the end only needs an echo.
+    fn insert(&mut self, extra: &[char]) -> Paint {
+        let at_end = self.line.cursor == self.line.chars.len();
         for &c in extra {
             self.line.chars.insert(self.line.cursor, c);
             self.line.cursor += 1;
+        }
+        if at_end {
+            Paint::EchoText(extra.iter().collect())
+        } else {
+            Paint::Redraw
         }
     }
 }
@@ -407,6 +414,7 @@ fn paint(out: &mut dyn Write, prompt: &str, line: &LineState, what: &Paint) -> i
     match what {
         Paint::Nothing => {}
         Paint::Echo(c) => write!(out, "{c}")?,
+        Paint::EchoText(text) => out.write_all(text.as_bytes())?,
         Paint::Bell => out.write_all(b"\x07")?,
         Paint::Redraw => {
             write!(out, "\r{prompt}{}\x1b[K", line.text())?;
