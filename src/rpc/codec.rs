@@ -20,7 +20,10 @@
 //! of U+FFFE/U+FFFF (e.g. ESC in a child's log read by
 //! `readProcessStdoutLog`), so clients always get a parseable reply. CR is
 //! written as `&#13;` so it survives the parser's line-end normalisation
-//! (Python writes it raw and its clients receive LF instead).
+//! (Python writes it raw and its clients receive LF instead). Reading is more
+//! forgiving than expat: raw control characters, which Python's client and
+//! Supervisor 4.3 write (log tails, `fg` keystrokes), are read as themselves
+//! (see `shelter_controls`); character references to them stay errors.
 //!
 //! CONTRACT: the four functions below keep their signatures.
 
@@ -148,14 +151,72 @@ enum Node {
 /// serde-xml-rs does not report the root element's name, so the root is
 /// labelled with the name the caller expects (used in error messages).
 fn parse_document(body: &[u8], root: &str) -> Result<Element, DecodeError> {
+    let sheltered = shelter_controls(body);
+    let restore_controls = sheltered.is_some();
+    let body = sheltered.as_deref().unwrap_or(body);
     let mut deserializer = serde_xml_rs::Deserializer::from_config(parser_settings(), body);
     let seed = ElementSeed {
         name: root.to_owned(),
         depth: 1,
+        restore_controls,
     };
     let root = seed.deserialize(&mut deserializer).map_err(xml_error)?;
     de::Deserializer::deserialize_option(&mut deserializer, EndOfDocument).map_err(xml_error)?;
     Ok(root)
+}
+
+/// Where raw control characters are moved while the XML parser reads.
+const SHELTER: u32 = 0xE000;
+
+/// Python's xmlrpc.client and Supervisor write control characters raw (a
+/// child's log read back, keys sent by `supervisorctl fg`), which XML 1.0
+/// and so the XML parser refuse. They are moved to the Private Use Area
+/// (U+E000 + byte) for the parse and moved back in text afterwards, so we
+/// read what they meant. Left alone: bodies that may be UTF-16 (a zero or
+/// BOM byte up front) and bodies already holding U+E000..U+E01F, where the
+/// move could not be undone; those parse (or fail) as they are. (A
+/// character reference to U+E000..U+E01F in a sheltered body would come
+/// back as a control too; no real client writes one.)
+fn shelter_controls(body: &[u8]) -> Option<Vec<u8>> {
+    if !body.iter().copied().any(is_forbidden_control) || may_be_utf16(body) {
+        return None;
+    }
+    let already_sheltered = body
+        .windows(3)
+        .any(|w| w[0] == 0xEE && w[1] == 0x80 && (0x80..=0x9F).contains(&w[2]));
+    if already_sheltered {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len() + 64);
+    let mut utf8 = [0u8; 4];
+    for &byte in body {
+        match char::from_u32(SHELTER + u32::from(byte)).filter(|_| is_forbidden_control(byte)) {
+            Some(moved) => out.extend_from_slice(moved.encode_utf8(&mut utf8).as_bytes()),
+            None => out.push(byte),
+        }
+    }
+    Some(out)
+}
+
+fn restore_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| match u32::from(c).checked_sub(SHELTER) {
+            Some(byte @ 0..=0x1F) => char::from_u32(byte).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+/// C0 controls other than tab, LF and CR.
+fn is_forbidden_control(byte: u8) -> bool {
+    byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r')
+}
+
+fn may_be_utf16(body: &[u8]) -> bool {
+    matches!(
+        body,
+        [0xFE, 0xFF, ..] | [0xFF, 0xFE, ..] | [0, ..] | [_, 0, ..]
+    )
 }
 
 /// Makes serde-xml-rs look one event past the root element, where the XML
@@ -209,6 +270,8 @@ fn xml_error(error: serde_xml_rs::Error) -> DecodeError {
 struct ElementSeed {
     name: String,
     depth: usize,
+    /// The body went through `shelter_controls`; text needs `restore_controls`.
+    restore_controls: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for ElementSeed {
@@ -230,7 +293,13 @@ impl<'de> Visitor<'de> for ElementSeed {
         let mut children = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             if key == TEXT_KEY {
-                children.push(Node::Text(map.next_value::<String>()?));
+                let text = map.next_value::<String>()?;
+                let text = if self.restore_controls {
+                    restore_controls(&text)
+                } else {
+                    text
+                };
+                children.push(Node::Text(text));
                 continue;
             }
             if self.depth >= MAX_ELEMENT_DEPTH {
@@ -241,6 +310,7 @@ impl<'de> Visitor<'de> for ElementSeed {
             let child = map.next_value_seed(ElementSeed {
                 name: key,
                 depth: self.depth + 1,
+                restore_controls: self.restore_controls,
             })?;
             children.push(Node::Element(child));
         }
@@ -997,7 +1067,60 @@ mod tests {
     #[test]
     fn control_character_references_are_refused_like_expat() {
         assert!(value_error("<value><string>a&#27;b</string></value>").contains("malformed XML"));
-        assert!(value_error("<value><string>a\u{1b}b</string></value>").contains("malformed XML"));
+        assert!(value_error("<value><string>a&#x1;b</string></value>").contains("malformed XML"));
+    }
+
+    #[test]
+    fn raw_control_characters_from_python_are_read_as_themselves() {
+        // xmlrpc.client.dumps(("\x1b[31mred\x1b[0m\x00\x07",), methodresponse=True):
+        // Python writes them raw, and its own client cannot read the result.
+        let body = "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><string>\u{1b}[31mred\u{1b}[0m\u{0}\u{7}</string></value>\n</param>\n</params>\n</methodResponse>\n";
+        assert_eq!(
+            decode_response(body.as_bytes()),
+            Ok(Ok(s("\u{1b}[31mred\u{1b}[0m\u{0}\u{7}")))
+        );
+        // supervisorctl fg sends keystrokes with sendProcessStdin.
+        let call = "<methodCall><methodName>supervisor.sendProcessStdin</methodName><params>\
+            <param><value><string>cat</string></value></param>\
+            <param><value><string>\u{3}\u{4}\u{1b}[A</string></value></param></params></methodCall>";
+        assert_eq!(
+            decode_call(call.as_bytes()).unwrap().params,
+            vec![s("cat"), s("\u{3}\u{4}\u{1b}[A")]
+        );
+        // Names and untyped values too.
+        assert_eq!(
+            decoded_value("<value><struct><member><name>a\u{1}</name><value>\u{2}</value></member></struct></value>"),
+            Ok(Value::Struct(vec![("a\u{1}".into(), s("\u{2}"))]))
+        );
+    }
+
+    #[test]
+    fn private_use_characters_are_untouched() {
+        let text = "\u{e000}\u{e01b}\u{e0ff}";
+        assert_eq!(
+            decoded_value(&format!("<value>{text}</value>")),
+            Ok(s(text))
+        );
+        // With raw controls as well, nothing can be moved back safely: refused.
+        assert!(value_error(&format!("<value>{text}\u{1b}</value>")).contains("malformed XML"));
+    }
+
+    #[test]
+    fn control_characters_outside_text_are_still_malformed() {
+        assert!(
+            call_error("<methodCall\u{1}><methodName>a</methodName></methodCall>")
+                .starts_with("malformed XML")
+        );
+        assert!(call_error("<method\u{1}Call/>").starts_with("malformed XML"));
+    }
+
+    #[test]
+    fn utf16_bodies_are_not_sheltered() {
+        let utf16: Vec<u8> = "\u{feff}<methodCall><methodName>a.b</methodName></methodCall>"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(decode_call(&utf16).map(|c| c.method), Ok("a.b".to_owned()));
     }
 
     // --- reading rules (as Python's xmlrpc.client) ---
