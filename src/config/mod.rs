@@ -10,10 +10,16 @@ pub mod expand;
 pub mod ini;
 pub mod values;
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::process::state::AutoRestart;
+use crate::users;
+use expand::Names;
+use ini::{Document, Entry, IniError, Section};
+
+pub use values::Host;
 
 /// Log levels of the main activity log, most severe first (4.3's names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -159,7 +165,9 @@ pub struct Process {
     pub serverurl: Option<String>,
 }
 
-/// A process group: its name, priority and processes in config order.
+/// A process group: its name, priority and processes in the order 4.3
+/// starts them: by priority, then as listed (`programs=` order for a
+/// `[group:x]`, names sorted within one program's numprocs expansion).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     pub name: String,
@@ -194,28 +202,3079 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// The most processes one section may ask for; a typo such as
+/// `numprocs=1000000` would otherwise exhaust memory instead of failing.
+pub const MAX_NUMPROCS: u64 = 10_000;
+
+const DEFAULT_MAXBYTES: u64 = 50 * 1024 * 1024;
+const DEFAULT_BACKUPS: u32 = 10;
+
+impl Default for Ctl {
+    /// 4.3's client defaults, used when no config file or section exists.
+    fn default() -> Ctl {
+        Ctl {
+            serverurl: "http://localhost:9001".to_string(),
+            username: None,
+            password: None,
+            prompt: "supervisor".to_string(),
+            history_file: None,
+        }
+    }
+}
+
+impl ConfigError {
+    /// An error with no location, e.g. about a command-line value.
+    pub fn new(message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: None,
+            line: None,
+            section: None,
+            key: None,
+            message: message.into(),
+        }
+    }
+
+    fn in_file(file: &Path, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: Some(file.to_path_buf()),
+            ..ConfigError::new(message)
+        }
+    }
+
+    fn at_section(section: &Section, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: Some(section.file.to_path_buf()),
+            line: Some(section.line),
+            section: Some(section.name.clone()),
+            key: None,
+            message: message.into(),
+        }
+    }
+
+    fn at_entry(section: &Section, entry: &Entry, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: Some(entry.file.to_path_buf()),
+            line: Some(entry.line),
+            section: Some(section.name.clone()),
+            key: Some(entry.key.clone()),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<IniError> for ConfigError {
+    fn from(e: IniError) -> ConfigError {
+        ConfigError {
+            file: Some(e.file),
+            line: Some(e.line),
+            section: None,
+            key: None,
+            message: e.message,
+        }
+    }
+}
+
+/// Keeps the rendering on one line whatever a message contains.
+fn one_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
+
 impl fmt::Display for ConfigError {
-    fn fmt(&self, _f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        todo!("config error text")
+    /// `Error: invalid value for 'startsecs' in section 'program:web' (file:
+    /// '/etc/supervisord.conf', line 12): 'abc' is not an integer`, or, with
+    /// no key, `Error: <message> in section ... (file: ..., line N)`, keeping
+    /// 4.3's "in section 'x' (file: 'y')" phrasing.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Error: ")?;
+        match &self.key {
+            Some(key) => write!(f, "invalid value for '{key}'")?,
+            None => f.write_str(&one_line(&self.message))?,
+        }
+        if let Some(section) = &self.section {
+            write!(f, " in section '{section}'")?;
+        }
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, " (file: '{}', line {line})", file.display())?,
+            (Some(file), None) => write!(f, " (file: '{}')", file.display())?,
+            (None, Some(line)) => write!(f, " (line {line})")?,
+            (None, None) => {}
+        }
+        if self.key.is_some() {
+            write!(f, ": {}", one_line(&self.message))?;
+        }
+        Ok(())
     }
 }
 
 impl std::error::Error for ConfigError {}
 
-/// Reads, expands and validates the config file at `path` (includes too).
-pub fn load(_path: &Path) -> Result<Config, ConfigError> {
-    todo!("config loading")
+// ---------------------------------------------------------------------------
+// Reading values out of one section
+
+/// One section with the names its values may use: `env` is shared by all
+/// sections (ENV_*, host_node_name), `local` is the section's or process's
+/// own (program_name, process_num, a program's ENV_*), and `here` comes from
+/// the file each key was read from.
+#[derive(Clone)]
+struct Scope<'a> {
+    doc: &'a Document,
+    section: &'a Section,
+    env: &'a Names,
+    local: Names,
 }
 
-/// The config file to use when `-c` is absent, in 4.3's search order; None
-/// when no candidate exists.
-pub fn search() -> Option<PathBuf> {
-    todo!("config search")
+impl<'a> Scope<'a> {
+    fn new(doc: &'a Document, section: &'a Section, env: &'a Names, local: Names) -> Scope<'a> {
+        Scope {
+            doc,
+            section,
+            env,
+            local,
+        }
+    }
+
+    fn with_local(&self, local: Names) -> Scope<'a> {
+        Scope {
+            local,
+            ..self.clone()
+        }
+    }
+
+    fn entry(&self, key: &str) -> Option<&'a Entry> {
+        self.doc.get_in(self.section, key)
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.entry(key).is_some()
+    }
+
+    fn raw(&self, key: &str) -> Option<&'a str> {
+        self.entry(key).map(|e| e.value.as_str())
+    }
+
+    /// An error about the section as a whole.
+    fn error(&self, message: impl Into<String>) -> ConfigError {
+        ConfigError::at_section(self.section, message)
+    }
+
+    /// An error about `key`, at its line when it was given.
+    fn key_error(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        match self.entry(key) {
+            Some(entry) => ConfigError::at_entry(self.section, entry, message),
+            None => ConfigError {
+                key: Some(key.to_string()),
+                ..self.error(message)
+            },
+        }
+    }
+
+    /// Expands `text` as if it were the value of `key`.
+    fn expand_as(&self, key: &str, text: &str) -> Result<String, ConfigError> {
+        let mut here = Names::new();
+        if let Some(dir) = self.entry(key).and_then(|e| e.file.parent()) {
+            here.set_text("here", &values::normpath(&dir.to_string_lossy()));
+        } else if let Some(dir) = self.section.file.parent() {
+            here.set_text("here", &values::normpath(&dir.to_string_lossy()));
+        }
+        expand::expand_layers(text, &[self.env, &self.local, &here])
+            .map_err(|message| self.key_error(key, message))
+    }
+
+    /// The expanded value of `key`, if given.
+    fn text(&self, key: &str) -> Result<Option<String>, ConfigError> {
+        self.raw(key)
+            .map(|raw| self.expand_as(key, raw))
+            .transpose()
+    }
+
+    /// The parsed value of `key`, if given.
+    fn parse<T>(
+        &self,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        match self.text(key)? {
+            Some(text) => parse(&text)
+                .map(Some)
+                .map_err(|message| self.key_error(key, message)),
+            None => Ok(None),
+        }
+    }
+
+    fn parse_or<T>(
+        &self,
+        key: &str,
+        default: T,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
+        Ok(self.parse(key, parse)?.unwrap_or(default))
+    }
+}
+
+/// The names shared by every section: the environment and the host name.
+fn base_names(host: &Host, extra_env: &[(String, String)]) -> Names {
+    let mut names = Names::new();
+    names.set_text("host_node_name", &host.host_node_name);
+    names.set_env(&host.env);
+    names.set_env(extra_env);
+    names
+}
+
+fn push_unique(warnings: &mut Vec<String>, warning: String) {
+    if !warnings.contains(&warning) {
+        warnings.push(warning);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Files and includes
+
+/// Reads and parses one file; `shown` is the path as the user gave it.
+fn read_document(path: &Path, shown: &Path) -> Result<Document, ConfigError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Document::parse_bytes(&bytes, path)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ConfigError::new(format!(
+            "could not find config file {}",
+            shown.display()
+        ))),
+        Err(e) => Err(ConfigError::new(format!(
+            "could not read config file {}: {e}",
+            shown.display()
+        ))),
+    }
+}
+
+/// `[include] files=`: space-separated globs relative to the main file's
+/// directory, each one's matches read in sorted order. As in 4.3 only the
+/// main file's `[include]` counts.
+fn read_includes(
+    doc: &mut Document,
+    main: &Path,
+    names: &Names,
+    warnings: &mut Vec<String>,
+) -> Result<(), ConfigError> {
+    let Some(section) = doc.section("include") else {
+        return Ok(());
+    };
+    let scope = Scope::new(doc, section, names, Names::new());
+    let files = scope
+        .text("files")?
+        .ok_or_else(|| scope.error(".ini file has [include] section, but no files setting"))?;
+    let base = main.parent().unwrap_or(Path::new("/")).to_string_lossy();
+    let mut found = Vec::new();
+    for pattern in files.split_whitespace() {
+        let full = if pattern.starts_with('/') {
+            pattern.to_string()
+        } else {
+            format!("{}/{pattern}", base.trim_end_matches('/'))
+        };
+        let mut matches = glob(&full);
+        if matches.is_empty() {
+            warnings.push(format!("No file matches via include \"{full}\""));
+        }
+        matches.sort();
+        found.extend(matches);
+    }
+    for file in found {
+        let path = PathBuf::from(values::normpath(&file));
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                warnings.push(format!("Included file \"{file}\" could not be read: {e}"));
+                continue;
+            }
+        };
+        let included = Document::parse_bytes(&bytes, &path)?;
+        if included.section("include").is_some() {
+            warnings.push(format!(
+                "The [include] section of \"{file}\" is ignored: only the main \
+                 configuration file may include others"
+            ));
+        }
+        doc.merge(included);
+    }
+    Ok(())
+}
+
+fn has_magic(component: &str) -> bool {
+    component.contains(['*', '?', '['])
+}
+
+/// Python's `glob.glob` for an absolute pattern: `* ? [...]` within each
+/// path component, hidden names only matched by a pattern starting with
+/// `.`, results only for paths that exist.
+fn glob(pattern: &str) -> Vec<String> {
+    let mut paths = vec![String::new()];
+    for component in pattern.split('/').filter(|c| !c.is_empty()) {
+        let mut next = Vec::new();
+        for prefix in &paths {
+            if !has_magic(component) {
+                next.push(format!("{prefix}/{component}"));
+                continue;
+            }
+            let dir = if prefix.is_empty() {
+                "/"
+            } else {
+                prefix.as_str()
+            };
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let hidden = name.starts_with('.') && !component.starts_with('.');
+                if !hidden && fnmatch(&name, component) {
+                    next.push(format!("{prefix}/{name}"));
+                }
+            }
+        }
+        paths = next;
+    }
+    paths.retain(|p| !p.is_empty() && Path::new(p).symlink_metadata().is_ok());
+    paths
+}
+
+/// One piece of a shell pattern; each matches exactly one character
+/// except `Star`.
+#[derive(Debug)]
+enum Token {
+    Star,
+    Any,
+    Char(char),
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
+}
+
+/// Python's fnmatch translation: `[` without a closing `]` is literal,
+/// `[!...]` negates, a `]` right after `[` or `[!` is a member.
+fn pattern_tokens(pattern: &str) -> Vec<Token> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        i += 1;
+        match c {
+            '*' => tokens.push(Token::Star),
+            '?' => tokens.push(Token::Any),
+            '[' => match class_end(&chars, i) {
+                Some(end) => {
+                    let mut body = chars.get(i..end).unwrap_or_default();
+                    let negated = body.first() == Some(&'!');
+                    if negated {
+                        body = body.get(1..).unwrap_or_default();
+                    }
+                    tokens.push(Token::Class {
+                        negated,
+                        ranges: class_ranges(body),
+                    });
+                    i = end + 1;
+                }
+                None => tokens.push(Token::Char('[')),
+            },
+            c => tokens.push(Token::Char(c)),
+        }
+    }
+    tokens
+}
+
+/// The index of the `]` closing a class that starts at `start`.
+fn class_end(chars: &[char], start: usize) -> Option<usize> {
+    let mut j = start;
+    if chars.get(j) == Some(&'!') {
+        j += 1;
+    }
+    if chars.get(j) == Some(&']') {
+        j += 1;
+    }
+    while let Some(&c) = chars.get(j) {
+        if c == ']' {
+            return Some(j);
+        }
+        j += 1;
+    }
+    None
+}
+
+fn class_ranges(body: &[char]) -> Vec<(char, char)> {
+    let mut ranges = Vec::new();
+    let mut i = 0;
+    while let Some(&lo) = body.get(i) {
+        match (body.get(i + 1), body.get(i + 2)) {
+            (Some('-'), Some(&hi)) => {
+                ranges.push((lo, hi));
+                i += 3;
+            }
+            _ => {
+                ranges.push((lo, lo));
+                i += 1;
+            }
+        }
+    }
+    ranges
+}
+
+fn token_matches(token: &Token, c: char) -> bool {
+    match token {
+        Token::Star | Token::Any => true,
+        Token::Char(p) => *p == c,
+        Token::Class { negated, ranges } => {
+            ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated
+        }
+    }
+}
+
+/// Shell-style matching of a whole name (case-sensitive, as on POSIX),
+/// in linear time: on a mismatch, retry from the last `*`.
+fn fnmatch(name: &str, pattern: &str) -> bool {
+    let tokens = pattern_tokens(pattern);
+    let name: Vec<char> = name.chars().collect();
+    let (mut n, mut t) = (0, 0);
+    let mut retry: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match (tokens.get(t), name.get(n)) {
+            (Some(Token::Star), _) => {
+                retry = Some((t, n));
+                t += 1;
+            }
+            (Some(token), Some(&c)) if token_matches(token, c) => {
+                t += 1;
+                n += 1;
+            }
+            _ => match retry {
+                Some((star, from)) => {
+                    retry = Some((star, from + 1));
+                    t = star + 1;
+                    n = from + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    tokens
+        .get(t..)
+        .is_some_and(|rest| rest.iter().all(|tok| matches!(tok, Token::Star)))
+}
+
+// ---------------------------------------------------------------------------
+// [supervisord]
+
+fn parse_daemon(scope: &Scope, host: &Host) -> Result<Daemon, ConfigError> {
+    let user = scope.parse("user", |u| {
+        users::name_to_uid_in(&host.passwd, u).map(|_| u.to_string())
+    })?;
+    Ok(Daemon {
+        logfile: scope.parse_or(
+            "logfile",
+            LogTarget::Path(values::normalize_path("supervisord.log", host)),
+            |v| values::parse_daemon_logfile(v, host),
+        )?,
+        logfile_maxbytes: scope.parse_or(
+            "logfile_maxbytes",
+            DEFAULT_MAXBYTES,
+            values::parse_byte_size,
+        )?,
+        logfile_backups: scope.parse_or(
+            "logfile_backups",
+            DEFAULT_BACKUPS,
+            values::parse_count32,
+        )?,
+        loglevel: scope.parse_or("loglevel", LogLevel::Info, values::parse_log_level)?,
+        pidfile: scope.parse_or(
+            "pidfile",
+            Some(values::normalize_path("supervisord.pid", host)),
+            |v| values::parse_pidfile(v, host),
+        )?,
+        umask: scope.parse_or("umask", 0o22, values::parse_octal)?,
+        nodaemon: scope.parse_or("nodaemon", false, values::parse_bool)?,
+        silent: scope.parse_or("silent", false, values::parse_bool)?,
+        minfds: scope.parse_or("minfds", 1024, values::parse_count)?,
+        minprocs: scope.parse_or("minprocs", 200, values::parse_count)?,
+        nocleanup: scope.parse_or("nocleanup", false, values::parse_bool)?,
+        childlogdir: scope.parse_or("childlogdir", host.tempdir.clone(), |v| {
+            values::existing_directory(v, host)
+        })?,
+        user,
+        directory: scope.parse("directory", |v| values::existing_directory(v, host))?,
+        strip_ansi: scope.parse_or("strip_ansi", false, values::parse_bool)?,
+        environment: scope.parse_or("environment", Vec::new(), values::parse_env_pairs)?,
+        identifier: scope
+            .text("identifier")?
+            .unwrap_or_else(|| "supervisor".to_string()),
+    })
+}
+
+impl Daemon {
+    /// Applies one supervisord command-line option over the config file's
+    /// value, parsed as 4.3 parses it. `option` is the long name: `user`
+    /// (-u), `umask` (-m), `directory` (-d), `logfile` (-l),
+    /// `logfile_maxbytes` (-y), `logfile_backups` (-z), `loglevel` (-e),
+    /// `pidfile` (-j), `identifier` (-i), `childlogdir` (-q), `minfds` (-a),
+    /// `minprocs`, and the flags `nodaemon` (-n), `silent` (-s), `nocleanup`
+    /// (-k) and `strip_ansi` (-t), whose value is ignored.
+    pub fn apply_override(&mut self, option: &str, value: &str, host: &Host) -> Result<(), String> {
+        match option {
+            "user" => {
+                users::name_to_uid_in(&host.passwd, value)?;
+                self.user = Some(value.to_string());
+            }
+            "umask" => self.umask = values::parse_octal(value)?,
+            "directory" => self.directory = Some(values::existing_directory(value, host)?),
+            "logfile" => self.logfile = values::parse_daemon_logfile(value, host)?,
+            "logfile_maxbytes" => self.logfile_maxbytes = values::parse_byte_size(value)?,
+            "logfile_backups" => self.logfile_backups = values::parse_count32(value)?,
+            "loglevel" => self.loglevel = values::parse_log_level(value)?,
+            "pidfile" => self.pidfile = values::parse_pidfile(value, host)?,
+            "identifier" => self.identifier = value.to_string(),
+            "childlogdir" => self.childlogdir = values::existing_directory(value, host)?,
+            "minfds" => self.minfds = values::parse_count(value)?,
+            "minprocs" => self.minprocs = values::parse_count(value)?,
+            "nodaemon" => self.nodaemon = true,
+            "silent" => self.silent = true,
+            "nocleanup" => self.nocleanup = true,
+            "strip_ansi" => self.strip_ansi = true,
+            other => {
+                return Err(format!(
+                    "unknown supervisord option {}",
+                    values::repr(other)
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP servers
+
+fn parse_password(text: &str) -> Password {
+    match text.strip_prefix("{SHA}") {
+        Some(hex) => Password::Sha1Hex(hex.to_string()),
+        None => Password::Plain(text.to_string()),
+    }
+}
+
+/// Username and password: both or neither, as 4.3 insists.
+fn parse_auth(
+    scope: &Scope,
+    user_key: &str,
+    pass_key: &str,
+) -> Result<Option<Credentials>, ConfigError> {
+    match (scope.text(user_key)?, scope.text(pass_key)?) {
+        (None, None) => Ok(None),
+        (Some(username), Some(password)) => Ok(Some(Credentials {
+            username,
+            password: parse_password(&password),
+        })),
+        _ => Err(scope.error(format!(
+            "Section [{}] contains incomplete authentication: If a username or a \
+             password is specified, both the username and password must be specified",
+            scope.section.name
+        ))),
+    }
+}
+
+fn parse_unix_server(scope: &Scope, host: &Host) -> Result<UnixServer, ConfigError> {
+    let file = scope
+        .text("file")?
+        .ok_or_else(|| scope.error("section [unix_http_server] has no file value"))?;
+    Ok(UnixServer {
+        file: values::normalize_path(values::py_strip(&file), host),
+        chmod: scope.parse_or("chmod", 0o700, |v| {
+            values::parse_octal(v).map_err(|why| format!("Invalid chmod value {v}: {why}"))
+        })?,
+        chown: scope.parse("chown", |v| {
+            values::resolve_user_group(v, host)
+                .map_err(|why| format!("Invalid sockchown value {v}: {why}"))
+        })?,
+        auth: parse_auth(scope, "username", "password")?,
+    })
+}
+
+fn parse_inet_server(scope: &Scope) -> Result<InetServer, ConfigError> {
+    let (host, port) = scope
+        .parse("port", values::parse_inet_address)?
+        .ok_or_else(|| scope.error("section [inet_http_server] has no port value"))?;
+    Ok(InetServer {
+        host,
+        port,
+        auth: parse_auth(scope, "username", "password")?,
+    })
+}
+
+/// 2.0's `[supervisord] http_port`, read as its datatypes.SocketAddress
+/// did: a value with a slash or without a colon is a unix socket path (with
+/// sockchmod/sockchown), anything else `host:port`; http_username and
+/// http_password protect whichever it is.
+enum LegacyServer {
+    Unix(UnixServer),
+    Inet(InetServer),
+}
+
+fn parse_legacy_server(scope: &Scope, host: &Host) -> Result<Option<LegacyServer>, ConfigError> {
+    let Some(port) = scope.text("http_port")? else {
+        return Ok(None);
+    };
+    let auth = parse_auth(scope, "http_username", "http_password")?;
+    if port.contains('/') || !port.contains(':') {
+        return Ok(Some(LegacyServer::Unix(UnixServer {
+            file: values::normalize_path(&port, host),
+            chmod: scope.parse_or("sockchmod", 0o700, values::parse_octal)?,
+            chown: scope.parse("sockchown", |v| {
+                values::resolve_dotted_user_group(v, host)
+                    .map_err(|why| format!("Invalid sockchown value {v}: {why}"))
+            })?,
+            auth,
+        })));
+    }
+    let (bind, number) =
+        values::parse_inet_address(&port).map_err(|why| scope.key_error("http_port", why))?;
+    Ok(Some(LegacyServer::Inet(InetServer {
+        host: bind,
+        port: number,
+        auth,
+    })))
+}
+
+type Servers = (Option<UnixServer>, Option<InetServer>);
+
+fn parse_servers(
+    doc: &Document,
+    names: &Names,
+    host: &Host,
+    legacy: Option<LegacyServer>,
+    warnings: &mut Vec<String>,
+) -> Result<Servers, ConfigError> {
+    let scope_of = |name: &str| {
+        doc.section(name)
+            .map(|s| Scope::new(doc, s, names, Names::new()))
+    };
+    let mut unix = scope_of("unix_http_server")
+        .map(|s| parse_unix_server(&s, host))
+        .transpose()?;
+    let mut inet = scope_of("inet_http_server")
+        .map(|s| parse_inet_server(&s))
+        .transpose()?;
+    for section in doc.sections() {
+        let name = section.name.as_str();
+        let variant = |kind: &str| name.starts_with(kind) && name != kind;
+        if variant("unix_http_server") || variant("inet_http_server") {
+            warnings.push(format!(
+                "[{name}] is ignored: only one [unix_http_server] and one \
+                 [inet_http_server] section are supported"
+            ));
+        }
+    }
+    let shadowed = |kind: &str| {
+        format!("[supervisord] http_port is ignored because a [{kind}] section is present")
+    };
+    match legacy {
+        Some(LegacyServer::Unix(server)) if unix.is_none() => unix = Some(server),
+        Some(LegacyServer::Inet(server)) if inet.is_none() => inet = Some(server),
+        Some(LegacyServer::Unix(_)) => warnings.push(shadowed("unix_http_server")),
+        Some(LegacyServer::Inet(_)) => warnings.push(shadowed("inet_http_server")),
+        None => {}
+    }
+    Ok((unix, inet))
+}
+
+// ---------------------------------------------------------------------------
+// [supervisorctl]
+
+fn parse_ctl(scope: &Scope, host: &Host) -> Result<Ctl, ConfigError> {
+    let defaults = Ctl::default();
+    let serverurl = scope.text("serverurl")?.unwrap_or(defaults.serverurl);
+    let serverurl = match serverurl.strip_prefix("unix://") {
+        Some(path) => format!("unix://{}", values::normalize_path(path, host).display()),
+        None => serverurl,
+    };
+    Ok(Ctl {
+        serverurl,
+        username: scope.text("username")?,
+        password: scope.text("password")?,
+        prompt: scope.text("prompt")?.unwrap_or(defaults.prompt),
+        history_file: scope
+            .text("history_file")?
+            .filter(|h| !h.is_empty())
+            .map(|h| values::normalize_path(&h, host)),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Programs and groups
+
+/// The 4.3 event type names an `[eventlistener:x] events=` may use.
+const EVENT_TYPES: [&str; 27] = [
+    "EVENT",
+    "PROCESS_COMMUNICATION",
+    "PROCESS_COMMUNICATION_STDERR",
+    "PROCESS_COMMUNICATION_STDOUT",
+    "PROCESS_GROUP",
+    "PROCESS_GROUP_ADDED",
+    "PROCESS_GROUP_REMOVED",
+    "PROCESS_LOG",
+    "PROCESS_LOG_STDERR",
+    "PROCESS_LOG_STDOUT",
+    "PROCESS_STATE",
+    "PROCESS_STATE_BACKOFF",
+    "PROCESS_STATE_EXITED",
+    "PROCESS_STATE_FATAL",
+    "PROCESS_STATE_RUNNING",
+    "PROCESS_STATE_STARTING",
+    "PROCESS_STATE_STOPPED",
+    "PROCESS_STATE_STOPPING",
+    "PROCESS_STATE_UNKNOWN",
+    "REMOTE_COMMUNICATION",
+    "SUPERVISOR_STATE_CHANGE",
+    "SUPERVISOR_STATE_CHANGE_RUNNING",
+    "SUPERVISOR_STATE_CHANGE_STOPPING",
+    "TICK",
+    "TICK_3600",
+    "TICK_5",
+    "TICK_60",
+];
+
+/// What every program section has, read once per section (4.3 reads these
+/// before expanding per process, so `%(process_num)d` is unknown here).
+struct ProgramKeys {
+    priority: i32,
+    autostart: bool,
+    autorestart: AutoRestart,
+    startsecs: u64,
+    startretries: u32,
+    stopsignal: i32,
+    stopwaitsecs: u64,
+    stopasgroup: bool,
+    killasgroup: bool,
+    exitcodes: Vec<i32>,
+    redirect_stderr: bool,
+    numprocs: u64,
+    numprocs_start: i64,
+    serverurl: Option<String>,
+    user: Option<String>,
+    umask: Option<u32>,
+    process_name: String,
+}
+
+fn program_keys(scope: &Scope, kind: GroupKind, host: &Host) -> Result<ProgramKeys, ConfigError> {
+    let stopasgroup = scope.parse_or("stopasgroup", false, values::parse_bool)?;
+    let keys = ProgramKeys {
+        priority: scope.parse_or("priority", 999, values::parse_i32)?,
+        autostart: scope.parse_or("autostart", true, values::parse_bool)?,
+        autorestart: scope.parse_or(
+            "autorestart",
+            AutoRestart::Unexpected,
+            values::parse_autorestart,
+        )?,
+        startsecs: scope.parse_or("startsecs", 1, values::parse_count)?,
+        startretries: scope.parse_or("startretries", 3, values::parse_count32)?,
+        stopsignal: scope.parse_or("stopsignal", 15, values::parse_signal)?,
+        stopwaitsecs: scope.parse_or("stopwaitsecs", 10, values::parse_count)?,
+        stopasgroup,
+        killasgroup: scope.parse_or("killasgroup", stopasgroup, values::parse_bool)?,
+        exitcodes: scope.parse_or("exitcodes", vec![0], values::parse_exitcodes)?,
+        redirect_stderr: scope.parse_or("redirect_stderr", false, values::parse_bool)?,
+        numprocs: scope.parse_or("numprocs", 1, values::parse_count)?,
+        numprocs_start: scope.parse_or("numprocs_start", 0, values::parse_int)?,
+        serverurl: scope
+            .text("serverurl")?
+            .filter(|url| !values::py_strip(url).eq_ignore_ascii_case("auto")),
+        user: scope.parse("user", |u| {
+            users::name_to_uid_in(&host.passwd, u).map(|_| u.to_string())
+        })?,
+        umask: scope.parse("umask", values::parse_octal)?,
+        process_name: scope
+            .raw("process_name")
+            .unwrap_or("%(program_name)s")
+            .to_string(),
+    };
+    if keys.numprocs > MAX_NUMPROCS {
+        return Err(scope.key_error(
+            "numprocs",
+            format!(
+                "{} is more than the {MAX_NUMPROCS} processes a section may have",
+                keys.numprocs
+            ),
+        ));
+    }
+    if keys.numprocs > 1 && !keys.process_name.contains("%(process_num)") {
+        return Err(scope.key_error(
+            "process_name",
+            "%(process_num) must be present within process_name when numprocs > 1",
+        ));
+    }
+    if keys.stopasgroup && !keys.killasgroup {
+        return Err(scope.error("Cannot set stopasgroup=true and killasgroup=false"));
+    }
+    if kind == GroupKind::EventListener && keys.redirect_stderr {
+        return Err(scope.error(format!(
+            "[{}] section sets redirect_stderr=true but this is not allowed because it \
+             will interfere with the eventlistener protocol",
+            scope.section.name
+        )));
+    }
+    Ok(keys)
+}
+
+/// `stdout_*` or `stderr_*`.
+fn channel(scope: &Scope, prefix: &str, host: &Host) -> Result<ChannelLog, ConfigError> {
+    let key = |suffix: &str| format!("{prefix}_{suffix}");
+    Ok(ChannelLog {
+        target: scope.parse_or(&key("logfile"), LogTarget::Auto, |v| {
+            values::parse_log_target(v, host)
+        })?,
+        maxbytes: scope.parse_or(
+            &key("logfile_maxbytes"),
+            DEFAULT_MAXBYTES,
+            values::parse_byte_size,
+        )?,
+        backups: scope.parse_or(
+            &key("logfile_backups"),
+            DEFAULT_BACKUPS,
+            values::parse_count32,
+        )?,
+        capture_maxbytes: scope.parse_or(&key("capture_maxbytes"), 0, values::parse_byte_size)?,
+        events_enabled: scope.parse_or(&key("events_enabled"), false, values::parse_bool)?,
+        syslog: scope.parse_or(&key("syslog"), false, values::parse_bool)?,
+    })
+}
+
+/// 2.0's per-program logging keys.
+const LEGACY_LOG_KEYS: [&str; 5] = [
+    "logfile",
+    "log_stdout",
+    "log_stderr",
+    "logfile_maxbytes",
+    "logfile_backups",
+];
+
+/// 2.0 logging: one file (`logfile`) that receives stdout when `log_stdout`
+/// (default true) and stderr when `log_stderr` (default false). Mapped onto
+/// the two 4.x channels; any 4.x key given for a channel wins.
+fn apply_legacy_logging(
+    scope: &Scope,
+    host: &Host,
+    stdout: &mut ChannelLog,
+    stderr: &mut ChannelLog,
+    redirect_stderr: &mut bool,
+) -> Result<(), ConfigError> {
+    if !LEGACY_LOG_KEYS.iter().any(|k| scope.has(k)) {
+        return Ok(());
+    }
+    let target = scope.parse_or("logfile", LogTarget::Auto, |v| {
+        values::parse_log_target(v, host)
+    })?;
+    let log_stdout = scope.parse_or("log_stdout", true, values::parse_bool)?;
+    let log_stderr = scope.parse_or("log_stderr", false, values::parse_bool)?;
+    let maxbytes = scope.parse_or(
+        "logfile_maxbytes",
+        DEFAULT_MAXBYTES,
+        values::parse_byte_size,
+    )?;
+    let backups = scope.parse_or("logfile_backups", DEFAULT_BACKUPS, values::parse_count32)?;
+    let stdout_is_legacy = !scope.has("stdout_logfile");
+    if stdout_is_legacy {
+        stdout.target = if log_stdout {
+            target.clone()
+        } else {
+            LogTarget::None
+        };
+    }
+    if !scope.has("stderr_logfile") && !scope.has("redirect_stderr") {
+        if log_stderr && log_stdout && stdout_is_legacy {
+            // Both into one file: interleave them as 2.0 did.
+            *redirect_stderr = true;
+            stderr.target = LogTarget::None;
+        } else if log_stderr {
+            stderr.target = target;
+        } else {
+            stderr.target = LogTarget::None;
+        }
+    }
+    for (prefix, channel) in [("stdout", stdout), ("stderr", stderr)] {
+        if !scope.has(&format!("{prefix}_logfile_maxbytes")) {
+            channel.maxbytes = maxbytes;
+        }
+        if !scope.has(&format!("{prefix}_logfile_backups")) {
+            channel.backups = backups;
+        }
+    }
+    Ok(())
+}
+
+/// 4.3's after-the-fact rewrites of the log channels, with its warnings.
+fn settle_channels(
+    section: &str,
+    stdout: &mut ChannelLog,
+    stderr: &mut ChannelLog,
+    redirect_stderr: bool,
+    warnings: &mut Vec<String>,
+) {
+    for (prefix, channel) in [("stdout", &mut *stdout), ("stderr", &mut *stderr)] {
+        if channel.target == LogTarget::Syslog {
+            push_unique(
+                warnings,
+                format!(
+                    "For [{section}], {prefix}_logfile=syslog but this is deprecated and will \
+                     be removed.  Use {prefix}_syslog=true to enable syslog instead."
+                ),
+            );
+            channel.target = LogTarget::None;
+            channel.syslog = true;
+        }
+        if channel.target == LogTarget::Auto && channel.maxbytes == 0 {
+            push_unique(
+                warnings,
+                format!(
+                    "For [{section}], AUTO logging used for {prefix}_logfile without \
+                     rollover, set maxbytes > 0 to avoid filling up filesystem unintentionally"
+                ),
+            );
+        }
+    }
+    if redirect_stderr {
+        if matches!(stderr.target, LogTarget::Path(_)) {
+            push_unique(
+                warnings,
+                format!(
+                    "For [{section}], redirect_stderr=true but stderr_logfile has also been \
+                     set to a filename, the filename has been ignored"
+                ),
+            );
+        }
+        stderr.target = LogTarget::None;
+    }
+}
+
+/// The processes of one program-like section, numprocs expanded.
+fn parse_processes(
+    scope: &Scope,
+    group: &str,
+    kind: GroupKind,
+    host: &Host,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Process>, ConfigError> {
+    let section = &scope.section.name;
+    let program = program_name(scope)?;
+    let keys = program_keys(scope, kind, host)?;
+    let count = i64::try_from(keys.numprocs).unwrap_or(i64::MAX);
+    let end = keys.numprocs_start.checked_add(count).ok_or_else(|| {
+        scope.key_error(
+            "numprocs_start",
+            "numprocs_start + numprocs is out of range",
+        )
+    })?;
+    let mut processes = Vec::new();
+    for number in keys.numprocs_start..end {
+        let mut local = scope.local.clone();
+        local.set_number("process_num", number);
+        local.set_number("numprocs", count);
+        let numbered = scope.with_local(local.clone());
+        let environment = numbered.parse_or("environment", Vec::new(), values::parse_env_pairs)?;
+        local.set_env(&environment);
+        let numbered = scope.with_local(local);
+
+        let mut redirect_stderr = keys.redirect_stderr;
+        let mut stdout = channel(&numbered, "stdout", host)?;
+        let mut stderr = channel(&numbered, "stderr", host)?;
+        apply_legacy_logging(
+            &numbered,
+            host,
+            &mut stdout,
+            &mut stderr,
+            &mut redirect_stderr,
+        )?;
+        if kind == GroupKind::EventListener && redirect_stderr {
+            return Err(scope.error(format!(
+                "[{section}] maps log_stderr into the stdout log, which would interfere \
+                 with the eventlistener protocol"
+            )));
+        }
+        settle_channels(section, &mut stdout, &mut stderr, redirect_stderr, warnings);
+
+        let command = numbered.text("command")?.ok_or_else(|| {
+            scope.error(format!(
+                "program section {section} does not specify a command"
+            ))
+        })?;
+        let name = numbered.expand_as("process_name", &keys.process_name)?;
+        let name = values::parse_name(&name).map_err(|why| scope.key_error("process_name", why))?;
+        processes.push(Process {
+            name,
+            group: group.to_string(),
+            program: program.clone(),
+            command,
+            priority: keys.priority,
+            autostart: keys.autostart,
+            autorestart: keys.autorestart,
+            startsecs: keys.startsecs,
+            startretries: keys.startretries,
+            exitcodes: keys.exitcodes.clone(),
+            stopsignal: keys.stopsignal,
+            stopwaitsecs: keys.stopwaitsecs,
+            stopasgroup: keys.stopasgroup,
+            killasgroup: keys.killasgroup,
+            user: keys.user.clone(),
+            directory: numbered.text("directory")?.map(PathBuf::from),
+            umask: keys.umask,
+            environment,
+            redirect_stderr,
+            stdout,
+            stderr,
+            serverurl: keys.serverurl.clone(),
+        });
+    }
+    Ok(processes)
+}
+
+/// The part after `program:` (or `group:` ...), checked as a name.
+fn program_name(scope: &Scope) -> Result<String, ConfigError> {
+    let suffix = scope
+        .section
+        .name
+        .split_once(':')
+        .map_or("", |(_, name)| name);
+    values::parse_name(suffix).map_err(|why| scope.error(why))
+}
+
+/// `[eventlistener:x]`'s own keys, checked as 4.3 checks them.
+fn check_eventlistener(scope: &Scope) -> Result<(), ConfigError> {
+    let section = &scope.section.name;
+    let buffer_size = scope.parse_or("buffer_size", 10, values::parse_int)?;
+    if buffer_size < 1 {
+        return Err(scope.key_error(
+            "buffer_size",
+            format!("[{section}] section sets invalid buffer_size ({buffer_size})"),
+        ));
+    }
+    let events = values::parse_list(&scope.text("events")?.unwrap_or_default());
+    if events.is_empty() {
+        return Err(scope.error(format!("[{section}] section requires an \"events\" line")));
+    }
+    if let Some(unknown) = events
+        .iter()
+        .map(|e| e.to_uppercase())
+        .find(|e| !EVENT_TYPES.contains(&e.as_str()))
+    {
+        return Err(scope.key_error(
+            "events",
+            format!("Unknown event type {unknown} in [{section}] events"),
+        ));
+    }
+    Ok(())
+}
+
+/// `[fcgi-program:x]`'s socket keys, checked as 4.3 checks them.
+fn check_fcgi(scope: &Scope, host: &Host) -> Result<(), ConfigError> {
+    let section = &scope.section.name;
+    if let Some(backlog) = scope.parse("socket_backlog", values::parse_int)? {
+        if !(1..=65535).contains(&backlog) {
+            return Err(scope.key_error(
+                "socket_backlog",
+                format!("Invalid socket_backlog value {backlog}"),
+            ));
+        }
+    }
+    let owner = scope.parse("socket_owner", |v| {
+        values::resolve_user_group(v, host)
+            .map_err(|why| format!("Invalid socket_owner value {v}: {why}"))
+    })?;
+    let mode = scope.parse("socket_mode", |v| {
+        values::parse_octal(v).map_err(|why| format!("Invalid socket_mode value {v}: {why}"))
+    })?;
+    let socket = scope
+        .text("socket")?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| scope.error(format!("[{section}] section requires a \"socket\" line")))?;
+    let problem = if let Some(path) = socket.strip_prefix("unix://") {
+        (!path.starts_with('/')).then(|| format!("Unix socket path {path} is not an absolute path"))
+    } else if owner.is_some() || mode.is_some() {
+        Some(
+            "socket_owner and socket_mode params should only be used with a Unix domain socket"
+                .to_string(),
+        )
+    } else if is_tcp_socket(&socket) {
+        None
+    } else {
+        Some(format!("Bad socket format {socket}"))
+    };
+    match problem {
+        Some(why) => Err(scope.key_error("socket", format!("{why} in [{section}] socket"))),
+        None => Ok(()),
+    }
+}
+
+/// `tcp://host:port` as 4.3's regex `tcp://([^\s:]+):(\d+)$` accepts it.
+fn is_tcp_socket(socket: &str) -> bool {
+    let Some((bind, port)) = socket
+        .strip_prefix("tcp://")
+        .and_then(|r| r.split_once(':'))
+    else {
+        return false;
+    };
+    !bind.is_empty()
+        && !bind.chars().any(values::is_py_space)
+        && !port.is_empty()
+        && port.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A group with the section that defined it, for error messages.
+struct Defined<'a> {
+    group: Group,
+    section: &'a Section,
+}
+
+fn parse_groups(
+    doc: &Document,
+    names: &Names,
+    host: &Host,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Group>, ConfigError> {
+    let mut defined: Vec<Defined> = Vec::new();
+    let mut taken: Vec<&str> = Vec::new();
+    for section in doc
+        .sections()
+        .iter()
+        .filter(|s| s.name.starts_with("group:"))
+    {
+        let scope = Scope::new(doc, section, names, Names::new());
+        let name = program_name(&scope)?;
+        let priority = scope.parse_or("priority", 999, values::parse_i32)?;
+        let mut processes = Vec::new();
+        for member in values::parse_list(&scope.text("programs")?.unwrap_or_default()) {
+            let program = doc.section(&format!("program:{member}"));
+            let fcgi = doc.section(&format!("fcgi-program:{member}"));
+            let (member_section, kind) = match (program, fcgi) {
+                (Some(p), None) => (p, GroupKind::Program),
+                (None, Some(f)) => (f, GroupKind::FcgiProgram),
+                (Some(_), Some(_)) => {
+                    return Err(scope.key_error(
+                        "programs",
+                        format!(
+                            "[{}] name {member} is ambiguous (exists as program and fcgi-program)",
+                            section.name
+                        ),
+                    ))
+                }
+                (None, None) => {
+                    return Err(scope.key_error(
+                        "programs",
+                        format!(
+                            "[{}] names unknown program or fcgi-program {member}",
+                            section.name
+                        ),
+                    ))
+                }
+            };
+            taken.push(&member_section.name);
+            processes.extend(member_processes(
+                doc,
+                member_section,
+                &name,
+                kind,
+                names,
+                host,
+                warnings,
+            )?);
+        }
+        processes.sort_by_key(|p| p.priority);
+        defined.push(Defined {
+            group: Group {
+                name,
+                priority,
+                kind: GroupKind::Group,
+                processes,
+            },
+            section,
+        });
+    }
+    for section in doc.sections() {
+        let Some(kind) = section_kind(&section.name) else {
+            continue;
+        };
+        if taken.contains(&section.name.as_str()) {
+            continue;
+        }
+        let mut local = Names::new();
+        let scope = Scope::new(doc, section, names, Names::new());
+        let name = program_name(&scope)?;
+        local.set_text("program_name", &name);
+        let scope = scope.with_local(local);
+        let default_priority = if kind == GroupKind::EventListener {
+            -1
+        } else {
+            999
+        };
+        let priority = scope.parse_or("priority", default_priority, values::parse_i32)?;
+        match kind {
+            GroupKind::EventListener => {
+                check_eventlistener(&scope)?;
+                warnings.push(format!(
+                    "[{}]: event listeners are not supported yet; its processes run as \
+                     plain programs and receive no events",
+                    section.name
+                ));
+            }
+            GroupKind::FcgiProgram => {
+                check_fcgi(&scope, host)?;
+                warnings.push(format!(
+                    "[{}]: FastCGI sockets are not supported yet; its processes run as \
+                     plain programs without the socket",
+                    section.name
+                ));
+            }
+            GroupKind::Program | GroupKind::Group => {}
+        }
+        let processes = member_processes(doc, section, &name, kind, names, host, warnings)?;
+        defined.push(Defined {
+            group: Group {
+                name,
+                priority,
+                kind,
+                processes,
+            },
+            section,
+        });
+    }
+    check_unique_names(&defined)?;
+    let mut groups: Vec<Group> = defined.into_iter().map(|d| d.group).collect();
+    groups.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
+    Ok(groups)
+}
+
+fn section_kind(name: &str) -> Option<GroupKind> {
+    if name.starts_with("program:") {
+        Some(GroupKind::Program)
+    } else if name.starts_with("eventlistener:") {
+        Some(GroupKind::EventListener)
+    } else if name.starts_with("fcgi-program:") {
+        Some(GroupKind::FcgiProgram)
+    } else {
+        None
+    }
+}
+
+/// The processes one section contributes to `group`.
+fn member_processes(
+    doc: &Document,
+    section: &Section,
+    group: &str,
+    kind: GroupKind,
+    names: &Names,
+    host: &Host,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Process>, ConfigError> {
+    let scope = Scope::new(doc, section, names, Names::new());
+    let mut local = Names::new();
+    local.set_text("program_name", &program_name(&scope)?);
+    local.set_text("group_name", group);
+    let mut processes = parse_processes(&scope.with_local(local), group, kind, host, warnings)?;
+    processes.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
+    Ok(processes)
+}
+
+/// Group names are unique, and so are process names within a group (4.3
+/// silently keeps only the last of a duplicate; that hides a mistake).
+fn check_unique_names(defined: &[Defined]) -> Result<(), ConfigError> {
+    let mut groups: HashMap<&str, &Section> = HashMap::new();
+    for d in defined {
+        if let Some(first) = groups.insert(&d.group.name, d.section) {
+            return Err(ConfigError::at_section(
+                d.section,
+                format!(
+                    "group name '{}' is already used by [{}]",
+                    d.group.name, first.name
+                ),
+            ));
+        }
+        let mut seen = HashSet::new();
+        if let Some(p) = d.group.processes.iter().find(|p| !seen.insert(&p.name)) {
+            return Err(ConfigError::at_section(
+                d.section,
+                format!(
+                    "duplicate process name '{}' in group '{}'",
+                    p.name, d.group.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Entry points
+
+/// Reads, expands and validates the config file at `path` (includes too).
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    load_with(path, &Host::current())
+}
+
+/// [`load`] against a given [`Host`] (tests, or a daemon that already
+/// captured its environment).
+///
+/// Where 4.3 fails or misbehaves on a config, this is deliberately kinder,
+/// and nowhere stricter except where noted:
+/// - `here` and `host_node_name` work in every section (4.3: some only);
+/// - `[supervisord] environment=` is expanded once (4.3 twice, so `%%`
+///   breaks there);
+/// - `logfile=NONE` turns the main log off (4.3 writes a file named NONE);
+/// - stricter: duplicate group or process names, negative counts and sizes,
+///   `numprocs` above [`MAX_NUMPROCS`], stop signal 0 and modes above 07777
+///   are errors (4.3 silently drops duplicates or misbehaves later).
+pub fn load_with(path: &Path, host: &Host) -> Result<Config, ConfigError> {
+    let main = values::normalize_path(&path.to_string_lossy(), host);
+    let mut warnings = Vec::new();
+    let mut doc = read_document(&main, path)?;
+    let os_names = base_names(host, &[]);
+    read_includes(&mut doc, &main, &os_names, &mut warnings)?;
+
+    let section = doc.section("supervisord").ok_or_else(|| {
+        ConfigError::in_file(&main, ".ini file does not include supervisord section")
+    })?;
+    let daemon_scope = Scope::new(&doc, section, &os_names, Names::new());
+    let supervisord = parse_daemon(&daemon_scope, host)?;
+    let legacy = parse_legacy_server(&daemon_scope, host)?;
+
+    // [supervisord] environment= entries are ENV_* for every later section.
+    let names = base_names(host, &supervisord.environment);
+    let (unix_http_server, inet_http_server) =
+        parse_servers(&doc, &names, host, legacy, &mut warnings)?;
+    let groups = parse_groups(&doc, &names, host, &mut warnings)?;
+
+    // supervisord itself never reads [supervisorctl]; a mistake there must
+    // not stop the daemon.
+    let supervisorctl = match doc.section("supervisorctl") {
+        Some(section) => parse_ctl(&Scope::new(&doc, section, &os_names, Names::new()), host)
+            .unwrap_or_else(|e| {
+                let text = e.to_string();
+                let text = text.strip_prefix("Error: ").unwrap_or(&text);
+                warnings.push(format!("[supervisorctl] ignored: {text}"));
+                Ctl::default()
+            }),
+        None => Ctl::default(),
+    };
+    Ok(Config {
+        path: main,
+        supervisord,
+        unix_http_server,
+        inet_http_server,
+        supervisorctl,
+        groups,
+        warnings,
+    })
 }
 
 /// Reads only what supervisorctl needs (`[supervisorctl]`), as 4.3's client
 /// does: program sections are not parsed, so a daemon-side error does not
 /// stop the client.
-pub fn load_ctl(_path: &Path) -> Result<Ctl, ConfigError> {
-    todo!("supervisorctl config")
+pub fn load_ctl(path: &Path) -> Result<Ctl, ConfigError> {
+    load_ctl_with(path, &Host::current())
+}
+
+/// [`load_ctl`] against a given [`Host`]. Like 4.3's client it ignores
+/// `[include]`, and a file without `[supervisorctl]` is an error.
+pub fn load_ctl_with(path: &Path, host: &Host) -> Result<Ctl, ConfigError> {
+    let main = values::normalize_path(&path.to_string_lossy(), host);
+    let doc = read_document(&main, path)?;
+    let section = doc.section("supervisorctl").ok_or_else(|| {
+        ConfigError::in_file(&main, ".ini file does not include supervisorctl section")
+    })?;
+    let names = base_names(host, &[]);
+    parse_ctl(&Scope::new(&doc, section, &names, Names::new()), host)
+}
+
+/// The config file to use when `-c` is absent, in 4.3's search order; None
+/// when no candidate exists.
+pub fn search() -> Option<PathBuf> {
+    search_paths().into_iter().find(|p| p.exists())
+}
+
+/// Every place [`search`] looks, in order (for the "No config file found at
+/// default paths (...)" message).
+pub fn search_paths() -> Vec<PathBuf> {
+    let host = Host::current();
+    let argv0 = std::env::args_os()
+        .next()
+        .map(|a| a.to_string_lossy().into_owned())
+        .filter(|a| a.contains('/'));
+    // 4.3 runs as a script, so its argv[0] is always a path; a binary found
+    // through $PATH has a bare name, so ask the kernel where it is instead.
+    let exe = argv0.or_else(|| {
+        std::env::current_exe()
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned())
+    });
+    search_candidates(exe.as_deref().unwrap_or(""), &host)
+}
+
+/// 4.3's search list: `dirname(dirname(argv0))` + `etc/supervisord.conf`
+/// and `supervisord.conf`, then the current directory's
+/// `supervisord.conf` and `etc/supervisord.conf`, then the two system-wide
+/// places. Relative candidates are made absolute against the cwd.
+fn search_candidates(exe: &str, host: &Host) -> Vec<PathBuf> {
+    let here = values::dirname(values::dirname(exe));
+    let join = |dir: &str, rest: &str| {
+        if dir.is_empty() {
+            rest.to_string()
+        } else {
+            format!("{}/{rest}", dir.trim_end_matches('/'))
+        }
+    };
+    [
+        join(here, "etc/supervisord.conf"),
+        join(here, "supervisord.conf"),
+        "supervisord.conf".to_string(),
+        "etc/supervisord.conf".to_string(),
+        "/etc/supervisord.conf".to_string(),
+        "/etc/supervisor/supervisord.conf".to_string(),
+    ]
+    .iter()
+    .map(|p| values::normalize_path(p, host))
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\n\
+                          nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n\
+                          web:x:33:33:web:/var/www:/bin/sh\n";
+    const GROUP: &str = "root:x:0:\nnogroup:x:65534:\nwww-data:x:33:web\n";
+
+    /// A directory of its own under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(tag: &str) -> TempDir {
+            static COUNTER: AtomicUsize = AtomicUsize::new(0);
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let dir = std::env::temp_dir().join(format!(
+                "supervisor-config-test-{}-{tag}-{n}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            TempDir(dir)
+        }
+
+        fn path(&self) -> &Path {
+            &self.0
+        }
+
+        fn write(&self, relative: &str, text: &str) -> PathBuf {
+            let path = self.0.join(relative);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            path
+        }
+
+        fn s(&self) -> String {
+            self.0.display().to_string()
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn host_at(cwd: &Path) -> Host {
+        Host {
+            cwd: cwd.to_path_buf(),
+            env: vec![
+                ("HOME".into(), "/home/tester".into()),
+                ("LANG".into(), "C.UTF-8".into()),
+                ("STAGE".into(), "os".into()),
+            ],
+            host_node_name: "testbox".into(),
+            uid: 1000,
+            passwd: PASSWD.into(),
+            group: GROUP.into(),
+            tempdir: PathBuf::from("/tmp"),
+        }
+    }
+
+    fn load_text(dir: &TempDir, text: &str) -> Result<Config, ConfigError> {
+        let path = dir.write("supervisord.conf", text);
+        load_with(&path, &host_at(dir.path()))
+    }
+
+    fn ok(dir: &TempDir, text: &str) -> Config {
+        load_text(dir, text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn err(dir: &TempDir, text: &str) -> ConfigError {
+        match load_text(dir, text) {
+            Ok(_) => panic!("expected an error for:\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    fn program(text: &str) -> String {
+        format!("[supervisord]\n[program:x]\ncommand=/bin/cat\n{text}")
+    }
+
+    fn only_process(config: &Config) -> &Process {
+        assert_eq!(config.groups.len(), 1, "{:?}", config.groups);
+        assert_eq!(config.groups[0].processes.len(), 1);
+        &config.groups[0].processes[0]
+    }
+
+    fn auto_channel() -> ChannelLog {
+        ChannelLog {
+            target: LogTarget::Auto,
+            maxbytes: 50 * 1024 * 1024,
+            backups: 10,
+            capture_maxbytes: 0,
+            events_enabled: false,
+            syslog: false,
+        }
+    }
+
+    // --- [supervisord] -----------------------------------------------------
+
+    #[test]
+    fn supervisord_defaults_are_4_3s() {
+        let dir = TempDir::new("defaults");
+        let config = ok(&dir, "[supervisord]\n");
+        let cwd = dir.path();
+        assert_eq!(config.path, cwd.join("supervisord.conf"));
+        assert_eq!(
+            config.supervisord,
+            Daemon {
+                logfile: LogTarget::Path(cwd.join("supervisord.log")),
+                logfile_maxbytes: 50 * 1024 * 1024,
+                logfile_backups: 10,
+                loglevel: LogLevel::Info,
+                pidfile: Some(cwd.join("supervisord.pid")),
+                umask: 0o22,
+                nodaemon: false,
+                silent: false,
+                minfds: 1024,
+                minprocs: 200,
+                nocleanup: false,
+                childlogdir: PathBuf::from("/tmp"),
+                user: None,
+                directory: None,
+                strip_ansi: false,
+                environment: vec![],
+                identifier: "supervisor".into(),
+            }
+        );
+        assert_eq!(config.unix_http_server, None);
+        assert_eq!(config.inet_http_server, None);
+        assert_eq!(config.supervisorctl, Ctl::default());
+        assert!(config.groups.is_empty());
+        assert!(config.warnings.is_empty());
+    }
+
+    #[test]
+    fn supervisord_every_key() {
+        let dir = TempDir::new("daemon-keys");
+        let d = dir.s();
+        let config = ok(
+            &dir,
+            "[supervisord]\nlogfile = %(here)s/main.log\nlogfile_maxbytes = 1KB\n\
+             logfile_backups = 0\nloglevel = BLATHER\npidfile = run.pid\numask = 077\n\
+             nodaemon = true\nsilent = yes\nminfds = 4096\nminprocs = 0\nnocleanup = on\n\
+             childlogdir = %(here)s\nuser = nobody\ndirectory = %(here)s\nstrip_ansi = 1\n\
+             environment = A=\"1,2\",B=%(ENV_STAGE)s\nidentifier = box-%(host_node_name)s\n",
+        );
+        let s = &config.supervisord;
+        assert_eq!(s.logfile, LogTarget::Path(dir.path().join("main.log")));
+        assert_eq!((s.logfile_maxbytes, s.logfile_backups), (1024, 0));
+        assert_eq!(s.loglevel, LogLevel::Blather);
+        assert_eq!(s.pidfile, Some(dir.path().join("run.pid")));
+        assert_eq!(s.umask, 0o77);
+        assert!(s.nodaemon && s.silent && s.nocleanup && s.strip_ansi);
+        assert_eq!((s.minfds, s.minprocs), (4096, 0));
+        assert_eq!(s.childlogdir, PathBuf::from(&d));
+        assert_eq!(s.user.as_deref(), Some("nobody"));
+        assert_eq!(s.directory, Some(PathBuf::from(&d)));
+        assert_eq!(
+            s.environment,
+            vec![
+                ("A".to_string(), "1,2".to_string()),
+                ("B".to_string(), "os".to_string())
+            ]
+        );
+        assert_eq!(s.identifier, "box-testbox");
+    }
+
+    #[test]
+    fn supervisord_logfile_special_values() {
+        let dir = TempDir::new("daemon-log");
+        let logfile = |v: &str| {
+            ok(&dir, &format!("[supervisord]\nlogfile={v}\n"))
+                .supervisord
+                .logfile
+        };
+        assert_eq!(logfile("syslog"), LogTarget::Syslog);
+        assert_eq!(logfile("NONE"), LogTarget::None);
+        assert_eq!(
+            logfile("/dev/stdout"),
+            LogTarget::Path("/dev/stdout".into())
+        );
+        let pidfile = |v: &str| {
+            ok(&dir, &format!("[supervisord]\npidfile={v}\n"))
+                .supervisord
+                .pidfile
+        };
+        assert_eq!(pidfile(""), None);
+    }
+
+    #[test]
+    fn supervisord_bad_values_name_key_and_line() {
+        let dir = TempDir::new("daemon-bad");
+        let cases: &[(&str, &str, &str)] = &[
+            ("logfile", "/nonexistent/x.log", "does not exist"),
+            ("logfile_maxbytes", "1.5MB", "not a valid size"),
+            ("logfile_backups", "-1", "must not be negative"),
+            ("loglevel", "warning", "bad logging level name 'warning'"),
+            ("pidfile", "/nonexistent/x.pid", "does not exist"),
+            ("umask", "089", "can not be converted to an octal type"),
+            ("nodaemon", "maybe", "not a valid boolean value: 'maybe'"),
+            ("silent", "2", "not a valid boolean"),
+            ("minfds", "lots", "'lots' is not an integer"),
+            ("minprocs", "1e3", "not an integer"),
+            ("nocleanup", "nah", "not a valid boolean"),
+            (
+                "childlogdir",
+                "/nonexistent",
+                "/nonexistent is not an existing directory",
+            ),
+            ("user", "nosuchuser", "Invalid user name nosuchuser"),
+            ("user", "4242", "Invalid user id 4242"),
+            ("directory", "/nonexistent", "is not an existing directory"),
+            ("strip_ansi", "x", "not a valid boolean"),
+            (
+                "environment",
+                "A=1 B=2",
+                "Unexpected end of key/value pairs",
+            ),
+            ("identifier", "%(nope)s", "contains names ('nope')"),
+        ];
+        for (key, value, expected) in cases {
+            let e = err(&dir, &format!("[supervisord]\n; filler\n{key} = {value}\n"));
+            assert_eq!(e.key.as_deref(), Some(*key), "{key}");
+            assert_eq!(e.line, Some(3), "{key}");
+            assert_eq!(e.section.as_deref(), Some("supervisord"));
+            assert!(e.message.contains(expected), "{key}: {}", e.message);
+        }
+    }
+
+    // --- programs ----------------------------------------------------------
+
+    #[test]
+    fn program_defaults_are_4_3s() {
+        let dir = TempDir::new("prog-defaults");
+        let config = ok(&dir, &program(""));
+        assert_eq!(config.groups[0].name, "x");
+        assert_eq!(config.groups[0].priority, 999);
+        assert_eq!(config.groups[0].kind, GroupKind::Program);
+        assert_eq!(
+            *only_process(&config),
+            Process {
+                name: "x".into(),
+                group: "x".into(),
+                program: "x".into(),
+                command: "/bin/cat".into(),
+                priority: 999,
+                autostart: true,
+                autorestart: AutoRestart::Unexpected,
+                startsecs: 1,
+                startretries: 3,
+                exitcodes: vec![0],
+                stopsignal: 15,
+                stopwaitsecs: 10,
+                stopasgroup: false,
+                killasgroup: false,
+                user: None,
+                directory: None,
+                umask: None,
+                environment: vec![],
+                redirect_stderr: false,
+                stdout: auto_channel(),
+                stderr: auto_channel(),
+                serverurl: None,
+            }
+        );
+    }
+
+    #[test]
+    fn program_every_key() {
+        let dir = TempDir::new("prog-keys");
+        let config = ok(
+            &dir,
+            &program(
+                "priority=-5\nautostart=false\nautorestart=true\nstartsecs=0\nstartretries=9\n\
+                 exitcodes=0,2,255\nstopsignal=sigquit\nstopwaitsecs=60\nstopasgroup=true\n\
+                 user=web\ndirectory=/srv/%(program_name)s\numask=002\n\
+                 environment=K=\"v w\",L=%(ENV_LANG)s\nredirect_stderr=false\n\
+                 stdout_logfile=%(here)s/out.log\nstdout_logfile_maxbytes=0\n\
+                 stdout_logfile_backups=1\nstdout_capture_maxbytes=64KB\n\
+                 stdout_events_enabled=yes\nstdout_syslog=true\nstderr_logfile=NONE\n\
+                 stderr_logfile_maxbytes=2GB\nstderr_logfile_backups=0\n\
+                 stderr_capture_maxbytes=1\nstderr_events_enabled=1\nstderr_syslog=on\n\
+                 serverurl=http://127.0.0.1:9001\n",
+            ),
+        );
+        let p = only_process(&config);
+        assert_eq!(config.groups[0].priority, -5);
+        assert_eq!(p.priority, -5);
+        assert!(!p.autostart);
+        assert_eq!(p.autorestart, AutoRestart::Always);
+        assert_eq!((p.startsecs, p.startretries), (0, 9));
+        assert_eq!(p.exitcodes, vec![0, 2, 255]);
+        assert_eq!((p.stopsignal, p.stopwaitsecs), (3, 60));
+        assert!(
+            p.stopasgroup && p.killasgroup,
+            "killasgroup follows stopasgroup"
+        );
+        assert_eq!(p.user.as_deref(), Some("web"));
+        assert_eq!(p.directory, Some(PathBuf::from("/srv/x")));
+        assert_eq!(p.umask, Some(0o2));
+        assert_eq!(
+            p.environment,
+            vec![
+                ("K".to_string(), "v w".to_string()),
+                ("L".to_string(), "C.UTF-8".to_string())
+            ]
+        );
+        assert_eq!(
+            p.stdout,
+            ChannelLog {
+                target: LogTarget::Path(dir.path().join("out.log")),
+                maxbytes: 0,
+                backups: 1,
+                capture_maxbytes: 65536,
+                events_enabled: true,
+                syslog: true,
+            }
+        );
+        assert_eq!(
+            p.stderr,
+            ChannelLog {
+                target: LogTarget::None,
+                maxbytes: 2 << 30,
+                backups: 0,
+                capture_maxbytes: 1,
+                events_enabled: true,
+                syslog: true,
+            }
+        );
+        assert_eq!(p.serverurl.as_deref(), Some("http://127.0.0.1:9001"));
+        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    }
+
+    #[test]
+    fn program_bad_values() {
+        let dir = TempDir::new("prog-bad");
+        let cases: &[(&str, &str, &str)] = &[
+            ("priority", "high", "not an integer"),
+            ("priority", "99999999999", "out of range"),
+            ("autostart", "sometimes", "not a valid boolean value"),
+            (
+                "autorestart",
+                "sometimes",
+                "invalid 'autorestart' value 'sometimes'",
+            ),
+            ("startsecs", "abc", "'abc' is not an integer"),
+            ("startsecs", "-1", "must not be negative"),
+            ("startretries", "x", "not an integer"),
+            (
+                "exitcodes",
+                "0,256",
+                "not a valid list of exit codes: '0,256'",
+            ),
+            (
+                "stopsignal",
+                "FOO",
+                "value 'FOO' is not a valid signal name",
+            ),
+            ("stopsignal", "99", "not a valid signal number"),
+            ("stopwaitsecs", "1.5", "not an integer"),
+            ("stopasgroup", "x", "not a valid boolean"),
+            ("killasgroup", "x", "not a valid boolean"),
+            ("user", "ghost", "Invalid user name ghost"),
+            ("umask", "8", "can not be converted to an octal type"),
+            ("environment", "A", "Unexpected end of key/value pairs"),
+            ("environment", "A=\"x", "No closing quotation"),
+            ("redirect_stderr", "x", "not a valid boolean"),
+            ("numprocs", "two", "not an integer"),
+            ("numprocs", "-1", "must not be negative"),
+            ("numprocs", "1000000", "more than the 10000 processes"),
+            ("numprocs_start", "x", "not an integer"),
+            ("stdout_logfile", "/nonexistent/o.log", "does not exist"),
+            ("stdout_logfile_maxbytes", "5XB", "not a valid size"),
+            ("stdout_logfile_backups", "-2", "must not be negative"),
+            ("stdout_capture_maxbytes", "x", "not a valid size"),
+            ("stdout_events_enabled", "x", "not a valid boolean"),
+            ("stdout_syslog", "x", "not a valid boolean"),
+            ("stderr_logfile", "/nonexistent/e.log", "does not exist"),
+            ("stderr_logfile_maxbytes", "x", "not a valid size"),
+            ("stderr_logfile_backups", "x", "not an integer"),
+            ("stderr_capture_maxbytes", "x", "not a valid size"),
+            ("stderr_events_enabled", "x", "not a valid boolean"),
+            ("stderr_syslog", "x", "not a valid boolean"),
+            (
+                "process_name",
+                "a b",
+                "Invalid name: 'a b' because of character: ' '",
+            ),
+            ("command", "%(nope)s", "contains names ('nope')"),
+            ("directory", "100%", "incomplete format"),
+        ];
+        for (key, value, expected) in cases {
+            let e = err(&dir, &program(&format!("{key}={value}\n")));
+            assert_eq!(e.key.as_deref(), Some(*key), "{key}={value}: {e}");
+            assert_eq!(e.line, Some(4), "{key}");
+            assert_eq!(e.section.as_deref(), Some("program:x"));
+            assert!(e.message.contains(expected), "{key}={value}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn a_program_needs_a_command() {
+        let dir = TempDir::new("no-command");
+        let e = err(&dir, "[supervisord]\n\n[program:x]\nautostart=true\n");
+        assert_eq!(
+            e.message,
+            "program section program:x does not specify a command"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "Error: program section program:x does not specify a command in section \
+                 'program:x' (file: '{}/supervisord.conf', line 3)",
+                dir.s()
+            )
+        );
+    }
+
+    #[test]
+    fn program_names_are_checked() {
+        let dir = TempDir::new("names");
+        let e = err(&dir, "[supervisord]\n[program:x y]\ncommand=a\n");
+        assert_eq!(e.message, "Invalid name: 'x y' because of character: ' '");
+        assert!(err(&dir, "[supervisord]\n[program:]\ncommand=a\n")
+            .message
+            .contains("empty"));
+        assert!(err(&dir, "[supervisord]\n[group:a/b]\n")
+            .message
+            .contains("'/'"));
+    }
+
+    #[test]
+    fn stopasgroup_without_killasgroup_is_an_error() {
+        let dir = TempDir::new("asgroup");
+        let e = err(&dir, &program("stopasgroup=true\nkillasgroup=false\n"));
+        assert_eq!(
+            e.message,
+            "Cannot set stopasgroup=true and killasgroup=false"
+        );
+        let p = ok(&dir, &program("killasgroup=true\n"));
+        let p = only_process(&p);
+        assert!(!p.stopasgroup && p.killasgroup);
+    }
+
+    #[test]
+    fn serverurl_auto_means_none() {
+        let dir = TempDir::new("serverurl");
+        for auto in ["AUTO", "auto"] {
+            let c = ok(&dir, &program(&format!("serverurl={auto}\n")));
+            assert_eq!(only_process(&c).serverurl, None);
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_sections_are_ignored() {
+        let dir = TempDir::new("unknown");
+        let c = ok(
+            &dir,
+            "[supervisord]\nfrobnicate=1\n[program:x]\ncommand=a\nbogus_key=%(nope)s\n\
+             [something:else]\nx=%\n[rpcinterface:supervisor]\n\
+             supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+             [ctlplugin:x]\nsupervisor.ctl_factory = a:b\n[Program:upper]\ncommand=b\n",
+        );
+        assert_eq!(c.groups.len(), 1);
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn default_section_values_reach_programs() {
+        let dir = TempDir::new("default");
+        let c = ok(
+            &dir,
+            "[DEFAULT]\nstartsecs=7\n[supervisord]\n[program:a]\ncommand=a\nstartsecs=3\n\
+             [program:b]\ncommand=b\n",
+        );
+        let secs: Vec<u64> = c.groups.iter().map(|g| g.processes[0].startsecs).collect();
+        assert_eq!(secs, [3, 7]);
+    }
+
+    // --- numprocs and names --------------------------------------------------
+
+    #[test]
+    fn numprocs_expand_names_and_values() {
+        let dir = TempDir::new("numprocs");
+        let c = ok(
+            &dir,
+            &program(
+                "process_name=%(program_name)s_%(process_num)02d\nnumprocs=3\nnumprocs_start=8\n\
+                 environment=N=\"%(process_num)d of %(numprocs)d\"\n\
+                 stdout_logfile=%(here)s/%(process_num)s.log\n\
+                 directory=/w/%(ENV_N)s\n",
+            )
+            .replace(
+                "command=/bin/cat",
+                "command=run --n=%(process_num)d --env=%(ENV_N)s",
+            ),
+        );
+        let g = &c.groups[0];
+        let names: Vec<&str> = g.processes.iter().map(|p| p.name.as_str()).collect();
+        // sorted by name, as 4.3 sorts them ("x_10" < "x_8")
+        assert_eq!(names, ["x_08", "x_09", "x_10"]);
+        let p = &g.processes[2];
+        assert_eq!(p.command, "run --n=10 --env=10 of 3");
+        assert_eq!(
+            p.environment,
+            vec![("N".to_string(), "10 of 3".to_string())]
+        );
+        assert_eq!(p.stdout.target, LogTarget::Path(dir.path().join("10.log")));
+        assert_eq!(p.directory, Some(PathBuf::from("/w/10 of 3")));
+        assert!(g
+            .processes
+            .iter()
+            .all(|p| p.group == "x" && p.program == "x"));
+    }
+
+    #[test]
+    fn numprocs_needs_process_num_in_the_name() {
+        let dir = TempDir::new("numprocs-name");
+        let e = err(&dir, &program("numprocs=2\n"));
+        assert_eq!(
+            e.message,
+            "%(process_num) must be present within process_name when numprocs > 1"
+        );
+        assert_eq!(e.key.as_deref(), Some("process_name"));
+        let e = err(
+            &dir,
+            &program("numprocs=2\nprocess_name=%(program_name)s\n"),
+        );
+        assert_eq!(e.line, Some(5));
+        // one process is fine without it, zero processes make an empty group
+        ok(&dir, &program("numprocs=1\n"));
+        assert!(ok(&dir, &program("numprocs=0\n")).groups[0]
+            .processes
+            .is_empty());
+    }
+
+    #[test]
+    fn process_num_is_unknown_in_section_wide_keys_as_in_4_3() {
+        let dir = TempDir::new("section-wide");
+        let e = err(&dir, &program("priority=%(process_num)d\n"));
+        assert_eq!(e.key.as_deref(), Some("priority"));
+        assert!(
+            e.message.contains("contains names ('process_num')"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn duplicate_process_names_are_an_error() {
+        let dir = TempDir::new("dupe");
+        // "%(process_num)s" is present, but precision .0 hides it: same name twice
+        let e = err(
+            &dir,
+            &program("numprocs=2\nprocess_name=p%(process_num).0s\n"),
+        );
+        assert_eq!(e.message, "duplicate process name 'p' in group 'x'");
+        let c = ok(
+            &dir,
+            &program("numprocs=2\nprocess_name=%(process_num)s%(program_name).0s\n"),
+        );
+        assert_eq!(c.groups[0].processes.len(), 2);
+        let e = err(
+            &dir,
+            "[supervisord]\n[program:a]\ncommand=a\nprocess_name=same\n\
+             [program:b]\ncommand=b\nprocess_name=same\n[group:g]\nprograms=a,b\n",
+        );
+        assert_eq!(e.message, "duplicate process name 'same' in group 'g'");
+        assert_eq!(e.section.as_deref(), Some("group:g"));
+    }
+
+    // --- groups --------------------------------------------------------------
+
+    #[test]
+    fn groups_take_over_their_programs_and_sort_by_priority_then_name() {
+        let dir = TempDir::new("groups");
+        let c = ok(
+            &dir,
+            "[supervisord]\n\
+             [program:zeta]\ncommand=z\npriority=5\n\
+             [program:alpha]\ncommand=a\n\
+             [program:worker]\ncommand=w --group=%(group_name)s\npriority=30\n\
+             [program:cron]\ncommand=c\npriority=30\n\
+             [program:first]\ncommand=f\npriority=1\n\
+             [group:jobs]\nprograms=worker, cron,first\npriority=20\n\
+             [program:beta]\ncommand=b\n",
+        );
+        let order: Vec<(&str, i32)> = c
+            .groups
+            .iter()
+            .map(|g| (g.name.as_str(), g.priority))
+            .collect();
+        assert_eq!(
+            order,
+            [("zeta", 5), ("jobs", 20), ("alpha", 999), ("beta", 999)]
+        );
+        let jobs = &c.groups[1];
+        assert_eq!(jobs.kind, GroupKind::Group);
+        let procs: Vec<(&str, &str, i32)> = jobs
+            .processes
+            .iter()
+            .map(|p| (p.name.as_str(), p.program.as_str(), p.priority))
+            .collect();
+        // by priority, then in programs= order (stable), as 4.3 starts them
+        assert_eq!(
+            procs,
+            [
+                ("first", "first", 1),
+                ("worker", "worker", 30),
+                ("cron", "cron", 30)
+            ]
+        );
+        assert_eq!(jobs.processes[1].command, "w --group=jobs");
+        assert!(jobs.processes.iter().all(|p| p.group == "jobs"));
+    }
+
+    #[test]
+    fn group_errors() {
+        let dir = TempDir::new("group-errors");
+        let e = err(
+            &dir,
+            "[supervisord]\n[group:g]\nprograms=a,b\n[program:a]\ncommand=a\n",
+        );
+        assert_eq!(
+            e.message,
+            "[group:g] names unknown program or fcgi-program b"
+        );
+        assert_eq!((e.key.as_deref(), e.line), (Some("programs"), Some(3)));
+        let e = err(
+            &dir,
+            "[supervisord]\n[group:g]\nprograms=a\n[program:a]\ncommand=a\n\
+             [fcgi-program:a]\ncommand=a\nsocket=tcp://localhost:9000\n",
+        );
+        assert!(e.message.contains("is ambiguous"), "{}", e.message);
+        let e = err(&dir, "[supervisord]\n[group:g]\npriority=x\n");
+        assert_eq!(e.key.as_deref(), Some("priority"));
+        // an empty group is allowed, as in 4.3
+        let c = ok(&dir, "[supervisord]\n[group:g]\n");
+        assert!(c.groups[0].processes.is_empty());
+    }
+
+    #[test]
+    fn group_names_must_be_unique() {
+        let dir = TempDir::new("group-unique");
+        let e = err(
+            &dir,
+            "[supervisord]\n[program:a]\ncommand=a\n[eventlistener:a]\ncommand=l\nevents=TICK_5\n",
+        );
+        assert_eq!(e.message, "group name 'a' is already used by [program:a]");
+        assert_eq!(e.section.as_deref(), Some("eventlistener:a"));
+    }
+
+    // --- event listeners and fcgi -------------------------------------------
+
+    #[test]
+    fn eventlisteners_are_parsed_with_a_warning() {
+        let dir = TempDir::new("listener");
+        let c = ok(
+            &dir,
+            "[supervisord]\n[eventlistener:watch]\ncommand=w\nevents=process_state, TICK_60\n\
+             buffer_size=5\nresult_handler=x.y:z\n",
+        );
+        let g = &c.groups[0];
+        assert_eq!(
+            (g.name.as_str(), g.priority, g.kind),
+            ("watch", -1, GroupKind::EventListener)
+        );
+        assert_eq!(g.processes[0].priority, 999);
+        assert_eq!(c.warnings.len(), 1);
+        assert!(c.warnings[0]
+            .starts_with("[eventlistener:watch]: event listeners are not supported yet"));
+    }
+
+    #[test]
+    fn eventlistener_errors_match_4_3() {
+        let dir = TempDir::new("listener-errors");
+        let base = "[supervisord]\n[eventlistener:e]\ncommand=a\n";
+        let e = err(&dir, base);
+        assert_eq!(
+            e.message,
+            "[eventlistener:e] section requires an \"events\" line"
+        );
+        let e = err(&dir, &format!("{base}events=FOO\n"));
+        assert_eq!(
+            e.message,
+            "Unknown event type FOO in [eventlistener:e] events"
+        );
+        let e = err(&dir, &format!("{base}events=TICK_5\nbuffer_size=0\n"));
+        assert_eq!(
+            e.message,
+            "[eventlistener:e] section sets invalid buffer_size (0)"
+        );
+        let e = err(
+            &dir,
+            &format!("{base}events=TICK_5\nredirect_stderr=true\n"),
+        );
+        assert_eq!(
+            e.message,
+            "[eventlistener:e] section sets redirect_stderr=true but this is not allowed \
+             because it will interfere with the eventlistener protocol"
+        );
+    }
+
+    #[test]
+    fn fcgi_programs_are_parsed_with_a_warning() {
+        let dir = TempDir::new("fcgi");
+        let c = ok(
+            &dir,
+            "[supervisord]\n[fcgi-program:php]\ncommand=php\nsocket=unix:///run/%(program_name)s.sock\n\
+             socket_mode=0700\nsocket_owner=web:www-data\nsocket_backlog=128\n",
+        );
+        assert_eq!(c.groups[0].kind, GroupKind::FcgiProgram);
+        assert!(
+            c.warnings[0].starts_with("[fcgi-program:php]: FastCGI sockets are not supported yet")
+        );
+        ok(
+            &dir,
+            "[supervisord]\n[fcgi-program:p]\ncommand=p\nsocket=tcp://localhost:9000\n",
+        );
+    }
+
+    #[test]
+    fn fcgi_errors_match_4_3() {
+        let dir = TempDir::new("fcgi-errors");
+        let base = "[supervisord]\n[fcgi-program:f]\ncommand=a\n";
+        let e = err(&dir, base);
+        assert_eq!(
+            e.message,
+            "[fcgi-program:f] section requires a \"socket\" line"
+        );
+        let e = err(&dir, &format!("{base}socket=unix://rel.sock\n"));
+        assert_eq!(
+            e.message,
+            "Unix socket path rel.sock is not an absolute path in [fcgi-program:f] socket"
+        );
+        let e = err(&dir, &format!("{base}socket=tcp://h\n"));
+        assert_eq!(
+            e.message,
+            "Bad socket format tcp://h in [fcgi-program:f] socket"
+        );
+        let e = err(&dir, &format!("{base}socket=tcp://h:1\nsocket_mode=0700\n"));
+        assert!(e
+            .message
+            .starts_with("socket_owner and socket_mode params should only"));
+        let e = err(&dir, &format!("{base}socket=tcp://h:1\nsocket_backlog=0\n"));
+        assert_eq!(e.message, "Invalid socket_backlog value 0");
+        let e = err(
+            &dir,
+            &format!("{base}socket=tcp://h:1\nsocket_owner=ghost\n"),
+        );
+        assert!(e.message.starts_with("Invalid socket_owner value ghost"));
+    }
+
+    // --- expansions ------------------------------------------------------------
+
+    #[test]
+    fn expansion_names() {
+        let dir = TempDir::new("expand");
+        let c = ok(
+            &dir,
+            "[supervisord]\nenvironment=GLOBAL=g\n\
+             [program:p]\ncommand=%(here)s|%(ENV_HOME)s|%(ENV_GLOBAL)s|%(program_name)s|\
+             %(group_name)s|%(host_node_name)s|%(process_num)d|%(numprocs)d|%(ENV_OWN)s|100%%\n\
+             environment=OWN=mine\n",
+        );
+        assert_eq!(
+            only_process(&c).command,
+            format!("{}|/home/tester|g|p|p|testbox|0|1|mine|100%", dir.s())
+        );
+    }
+
+    #[test]
+    fn supervisord_environment_overrides_os_variables_for_programs() {
+        let dir = TempDir::new("env-override");
+        let c = ok(
+            &dir,
+            "[supervisord]\nenvironment=STAGE=daemon\nidentifier=%(ENV_STAGE)s\n\
+             [program:p]\ncommand=%(ENV_STAGE)s\n[program:q]\ncommand=%(ENV_STAGE)s\n\
+             environment=STAGE=own\n",
+        );
+        // [supervisord]'s own keys still see the OS value, as in 4.3
+        assert_eq!(c.supervisord.identifier, "os");
+        assert_eq!(c.groups[0].processes[0].command, "daemon");
+        assert_eq!(c.groups[1].processes[0].command, "own");
+    }
+
+    #[test]
+    fn expansion_errors_name_the_key() {
+        let dir = TempDir::new("expand-errors");
+        let e = err(&dir, &program("stdout_logfile=%(nope)s\n"));
+        assert_eq!(e.key.as_deref(), Some("stdout_logfile"));
+        assert!(e.message.starts_with("Format string '%(nope)s' contains names ('nope') which cannot be expanded. Available names: ENV_<NAME> for each environment variable, group_name, here, host_node_name, numprocs, process_num, program_name"), "{}", e.message);
+        let e = err(&dir, "[supervisord]\nidentifier=50%\n");
+        assert_eq!(
+            e.message,
+            "Format string '50%' is badly formatted: incomplete format"
+        );
+        let e = err(&dir, &program("directory=%(program_name)d\n"));
+        assert!(e
+            .message
+            .ends_with("%d format: a real number is required, not str"));
+    }
+
+    // --- includes --------------------------------------------------------------
+
+    #[test]
+    fn includes_are_read_sorted_with_their_own_here() {
+        let dir = TempDir::new("include");
+        dir.write("conf.d/b.conf", "[program:b]\ncommand=%(here)s/run-b\n");
+        dir.write(
+            "conf.d/a.conf",
+            "[program:a]\ncommand=%(here)s/run-a\n[supervisord]\nidentifier=from-a\n",
+        );
+        dir.write("conf.d/.hidden.conf", "[program:hidden]\ncommand=h\n");
+        dir.write("conf.d/notes.txt", "not ini at all");
+        dir.write(
+            "extra/x.ini",
+            "[program:x]\ncommand=x\n[include]\nfiles=../conf.d/*.txt\n",
+        );
+        let c = ok(
+            &dir,
+            "[supervisord]\nidentifier=main\n[include]\nfiles = conf.d/*.conf  %(here)s/extra/?.ini nomatch/*.conf\n",
+        );
+        let names: Vec<&str> = c.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "x"]);
+        assert_eq!(
+            c.groups[0].processes[0].command,
+            format!("{}/conf.d/run-a", dir.s())
+        );
+        // later files override earlier keys
+        assert_eq!(c.supervisord.identifier, "from-a");
+        assert_eq!(
+            c.warnings,
+            vec![
+                format!("No file matches via include \"{}/nomatch/*.conf\"", dir.s()),
+                format!(
+                    "The [include] section of \"{}/extra/x.ini\" is ignored: only the main \
+                     configuration file may include others",
+                    dir.s()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn include_errors_point_into_the_included_file() {
+        let dir = TempDir::new("include-errors");
+        dir.write(
+            "inc/bad.conf",
+            "[program:bad]\ncommand=a\n\nstartsecs=soon\n",
+        );
+        let e = err(&dir, "[supervisord]\n[include]\nfiles=inc/*.conf\n");
+        assert_eq!(e.file, Some(dir.path().join("inc/bad.conf")));
+        assert_eq!(e.line, Some(4));
+        dir.write("inc/bad.conf", "no header\n");
+        let e = err(&dir, "[supervisord]\n[include]\nfiles=inc/*.conf\n");
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (Some(1), "File contains no section headers: 'no header'")
+        );
+        let e = err(&dir, "[supervisord]\n[include]\n");
+        assert_eq!(
+            e.message,
+            ".ini file has [include] section, but no files setting"
+        );
+    }
+
+    #[test]
+    fn the_supervisord_section_may_come_from_an_include() {
+        let dir = TempDir::new("include-supervisord");
+        dir.write("base.conf", "[supervisord]\nidentifier=inc\n");
+        let c = ok(&dir, "[include]\nfiles=base.conf\n");
+        assert_eq!(c.supervisord.identifier, "inc");
+        let e = err(&dir, "[program:x]\ncommand=a\n");
+        assert_eq!(e.message, ".ini file does not include supervisord section");
+        assert_eq!(e.file, Some(dir.path().join("supervisord.conf")));
+    }
+
+    #[test]
+    fn fnmatch_follows_python() {
+        assert!(fnmatch("a.conf", "*.conf"));
+        assert!(fnmatch(".conf", "*.conf"));
+        assert!(!fnmatch("a.conf.bak", "*.conf"));
+        assert!(fnmatch("a1.ini", "a?.ini"));
+        assert!(!fnmatch("a12.ini", "a?.ini"));
+        assert!(fnmatch("b", "[abc]"));
+        assert!(!fnmatch("d", "[abc]"));
+        assert!(fnmatch("d", "[!abc]"));
+        assert!(fnmatch("5", "[0-9]"));
+        assert!(fnmatch("]", "[]]"));
+        assert!(fnmatch("-", "[a-]"));
+        assert!(fnmatch("[x", "[x"));
+        assert!(fnmatch("anything", "*"));
+        assert!(fnmatch("", "*"));
+        assert!(!fnmatch("", "?"));
+        assert!(fnmatch("abcabc", "*abc"));
+        assert!(fnmatch("xaybzc", "*a*b*c"));
+        assert!(!fnmatch("xaybz", "*a*b*c"));
+        assert!(fnmatch("é.conf", "?.conf"));
+        assert!(fnmatch("A", "A"));
+        assert!(!fnmatch("a", "A"));
+    }
+
+    #[test]
+    fn glob_matches_paths_and_skips_hidden_files() {
+        let dir = TempDir::new("glob");
+        dir.write("d1/x.conf", "");
+        dir.write("d2/y.conf", "");
+        dir.write("d2/.z.conf", "");
+        let mut found = glob(&format!("{}/d*/*.conf", dir.s()));
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                format!("{}/d1/x.conf", dir.s()),
+                format!("{}/d2/y.conf", dir.s())
+            ]
+        );
+        assert_eq!(
+            glob(&format!("{}/d2/.*.conf", dir.s())),
+            [format!("{}/d2/.z.conf", dir.s())]
+        );
+        assert_eq!(
+            glob(&format!("{}/d1/x.conf", dir.s())),
+            [format!("{}/d1/x.conf", dir.s())]
+        );
+        assert!(glob(&format!("{}/nope/*.conf", dir.s())).is_empty());
+        assert!(glob(&format!("{}/d1/missing.conf", dir.s())).is_empty());
+    }
+
+    // --- 2.0 form ---------------------------------------------------------------
+
+    #[test]
+    fn legacy_http_port_unix_socket() {
+        let dir = TempDir::new("legacy-unix");
+        let c = ok(
+            &dir,
+            "[supervisord]\nhttp_port=%(here)s/s.sock\nsockchmod=0770\nsockchown=web.www-data\n\
+             http_username=u\nhttp_password={SHA}abc\n",
+        );
+        assert_eq!(
+            c.unix_http_server,
+            Some(UnixServer {
+                file: dir.path().join("s.sock"),
+                chmod: 0o770,
+                chown: Some(("web".into(), Some("www-data".into()))),
+                auth: Some(Credentials {
+                    username: "u".into(),
+                    password: Password::Sha1Hex("abc".into()),
+                }),
+            })
+        );
+        assert_eq!(c.inet_http_server, None);
+        let c = ok(&dir, "[supervisord]\nhttp_port=/tmp/x.sock\n");
+        let unix = c.unix_http_server.unwrap();
+        assert_eq!((unix.chmod, unix.chown, unix.auth), (0o700, None, None));
+    }
+
+    #[test]
+    fn legacy_http_port_inet() {
+        let dir = TempDir::new("legacy-inet");
+        let c = ok(
+            &dir,
+            "[supervisord]\nhttp_port=127.0.0.1:9001\nhttp_username=u\nhttp_password=p\n",
+        );
+        assert_eq!(
+            c.inet_http_server,
+            Some(InetServer {
+                host: "127.0.0.1".into(),
+                port: 9001,
+                auth: Some(Credentials {
+                    username: "u".into(),
+                    password: Password::Plain("p".into()),
+                }),
+            })
+        );
+        assert_eq!(c.unix_http_server, None);
+        let e = err(&dir, "[supervisord]\nhttp_port=host:port\n");
+        assert_eq!(e.key.as_deref(), Some("http_port"));
+        // no colon: a socket file, as 2.0's SocketAddress decided
+        let c = ok(&dir, "[supervisord]\nhttp_port=sv.sock\n");
+        assert_eq!(c.unix_http_server.unwrap().file, dir.path().join("sv.sock"));
+        let e = err(&dir, "[supervisord]\nhttp_port=:9001\nhttp_username=u\n");
+        assert!(e.message.contains("incomplete authentication"));
+        let e = err(
+            &dir,
+            "[supervisord]\nhttp_port=/tmp/x.sock\nsockchown=ghost.nogroup\n",
+        );
+        assert_eq!(e.key.as_deref(), Some("sockchown"));
+    }
+
+    #[test]
+    fn a_4x_server_section_wins_over_http_port() {
+        let dir = TempDir::new("legacy-shadow");
+        let c = ok(
+            &dir,
+            "[supervisord]\nhttp_port=:8000\n[inet_http_server]\nport=9001\n",
+        );
+        assert_eq!(c.inet_http_server.unwrap().port, 9001);
+        assert_eq!(
+            c.warnings,
+            ["[supervisord] http_port is ignored because a [inet_http_server] section is present"]
+        );
+        // a different kind just adds the other server
+        let c = ok(
+            &dir,
+            "[supervisord]\nhttp_port=:8000\n[unix_http_server]\nfile=/tmp/a.sock\n",
+        );
+        assert!(c.unix_http_server.is_some() && c.inet_http_server.is_some());
+    }
+
+    fn legacy_channels(dir: &TempDir, keys: &str) -> (ChannelLog, ChannelLog, bool) {
+        let c = ok(dir, &program(keys));
+        let p = only_process(&c).clone();
+        (p.stdout, p.stderr, p.redirect_stderr)
+    }
+
+    #[test]
+    fn legacy_program_logging_maps_onto_channels() {
+        let dir = TempDir::new("legacy-log");
+        let file = LogTarget::Path(dir.path().join("p.log"));
+        // logfile alone: stdout to it, stderr not logged (2.0's log_stderr=false)
+        let (out, errc, redirect) = legacy_channels(&dir, "logfile=%(here)s/p.log\n");
+        assert_eq!(
+            (out.target, errc.target, redirect),
+            (file.clone(), LogTarget::None, false)
+        );
+        // both: interleaved into the one file
+        let (out, errc, redirect) =
+            legacy_channels(&dir, "logfile=%(here)s/p.log\nlog_stderr=true\n");
+        assert_eq!(
+            (out.target, errc.target, redirect),
+            (file.clone(), LogTarget::None, true)
+        );
+        // stderr only
+        let (out, errc, redirect) = legacy_channels(
+            &dir,
+            "logfile=%(here)s/p.log\nlog_stdout=false\nlog_stderr=true\n",
+        );
+        assert_eq!(
+            (out.target, errc.target, redirect),
+            (LogTarget::None, file.clone(), false)
+        );
+        // neither
+        let (out, errc, _) = legacy_channels(&dir, "log_stdout=false\n");
+        assert_eq!(
+            (out.target, errc.target),
+            (LogTarget::None, LogTarget::None)
+        );
+        // logfile defaults to AUTO, NONE turns it off
+        let (out, _, _) = legacy_channels(&dir, "log_stderr=false\n");
+        assert_eq!(out.target, LogTarget::Auto);
+        let (out, _, _) = legacy_channels(&dir, "logfile=NONE\n");
+        assert_eq!(out.target, LogTarget::None);
+        // sizes apply to both channels
+        let (out, errc, _) = legacy_channels(&dir, "logfile_maxbytes=10MB\nlogfile_backups=2\n");
+        assert_eq!((out.maxbytes, out.backups), (10 << 20, 2));
+        assert_eq!((errc.maxbytes, errc.backups), (10 << 20, 2));
+    }
+
+    #[test]
+    fn legacy_bad_values() {
+        let dir = TempDir::new("legacy-bad");
+        let cases: &[(&str, &str, &str)] = &[
+            ("logfile", "/nonexistent/p.log", "does not exist"),
+            ("log_stdout", "x", "not a valid boolean"),
+            ("log_stderr", "x", "not a valid boolean"),
+            ("logfile_maxbytes", "ten", "not a valid size"),
+            ("logfile_backups", "-1", "must not be negative"),
+        ];
+        for (key, value, expected) in cases {
+            let e = err(&dir, &program(&format!("{key}={value}\n")));
+            assert_eq!((e.key.as_deref(), e.line), (Some(*key), Some(4)), "{key}");
+            assert!(e.message.contains(expected), "{key}: {}", e.message);
+        }
+        let daemon: &[(&str, &str)] = &[
+            ("http_port", "host:"),
+            ("sockchmod", "abc"),
+            ("sockchown", "ghost"),
+        ];
+        for (key, value) in daemon {
+            let e = err(
+                &dir,
+                &format!("[supervisord]\nhttp_port=/tmp/s.sock\n{key}={value}\n"),
+            );
+            assert_eq!((e.key.as_deref(), e.line), (Some(*key), Some(3)), "{key}");
+        }
+    }
+
+    #[test]
+    fn legacy_keys_yield_to_4x_keys() {
+        let dir = TempDir::new("legacy-4x");
+        let (out, errc, redirect) = legacy_channels(
+            &dir,
+            "logfile=%(here)s/p.log\nlog_stderr=true\nstdout_logfile=%(here)s/o.log\n\
+             stdout_logfile_maxbytes=1KB\nlogfile_maxbytes=2KB\n",
+        );
+        assert_eq!(out.target, LogTarget::Path(dir.path().join("o.log")));
+        assert_eq!(errc.target, LogTarget::Path(dir.path().join("p.log")));
+        assert!(!redirect);
+        assert_eq!((out.maxbytes, errc.maxbytes), (1024, 2048));
+        let (_, errc, redirect) = legacy_channels(
+            &dir,
+            "logfile=%(here)s/p.log\nlog_stderr=true\nstderr_logfile=%(here)s/e.log\n",
+        );
+        assert_eq!(errc.target, LogTarget::Path(dir.path().join("e.log")));
+        assert!(!redirect);
+        let e = err(&dir, &program("log_stderr=perhaps\n"));
+        assert_eq!(e.key.as_deref(), Some("log_stderr"));
+    }
+
+    #[test]
+    fn the_2_0_sample_config_loads() {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/supervisor-2.0.conf");
+        let dir = fixture.parent().unwrap().to_path_buf();
+        let c = load_with(&fixture, &host_at(&dir)).unwrap_or_else(|e| panic!("{e}"));
+        let s = &c.supervisord;
+        assert_eq!(s.logfile, LogTarget::Path(dir.join("supervisord.log")));
+        assert_eq!(s.user.as_deref(), Some("nobody"));
+        assert_eq!(s.identifier, "supervisor2");
+        assert!(s.nocleanup);
+        assert_eq!(
+            s.environment,
+            vec![
+                ("KEY".to_string(), "value".to_string()),
+                ("OTHER".to_string(), "a b".to_string())
+            ]
+        );
+        let unix = c.unix_http_server.as_ref().unwrap();
+        assert_eq!(unix.file, dir.join("supervisor.sock"));
+        assert_eq!(unix.chmod, 0o770);
+        assert_eq!(unix.chown, Some(("nobody".into(), Some("nogroup".into()))));
+        assert_eq!(unix.auth.as_ref().unwrap().username, "user");
+        assert_eq!(
+            c.supervisorctl.serverurl,
+            format!("unix://{}/supervisor.sock", dir.display())
+        );
+        assert_eq!(c.supervisorctl.prompt, "mysupervisor");
+        let names: Vec<&str> = c.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["programname", "zeo", "zope1", "postgres"]);
+        let prog = &c.groups[0].processes[0];
+        assert_eq!(prog.autorestart, AutoRestart::Always);
+        assert_eq!(prog.exitcodes, vec![0, 2]);
+        assert_eq!(prog.startretries, 999);
+        assert_eq!(
+            prog.stdout.target,
+            LogTarget::Path(dir.join("programname.log"))
+        );
+        assert_eq!((prog.stdout.maxbytes, prog.stdout.backups), (10 << 20, 2));
+        assert_eq!(prog.stderr.target, LogTarget::None);
+        let zope = &c.groups[2].processes[0];
+        assert!(zope.redirect_stderr);
+        assert_eq!(zope.stdout.target, LogTarget::Auto);
+        assert_eq!(c.groups[3].processes[0].stopsignal, 2);
+        // 4.3 defaults where 2.0 differs
+        assert_eq!(
+            c.groups[3].processes[0].autorestart,
+            AutoRestart::Unexpected
+        );
+        assert_eq!(c.groups[3].processes[0].exitcodes, vec![0]);
+    }
+
+    #[test]
+    fn the_4x_sample_config_loads_as_4_3_reads_it() {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/supervisord-4.conf");
+        let dir = fixture.parent().unwrap().to_path_buf();
+        let c = load_with(&fixture, &host_at(&dir)).unwrap_or_else(|e| panic!("{e}"));
+        // Values below were printed by 4.3's ServerOptions for the same file.
+        let order: Vec<(&str, i32, GroupKind)> = c
+            .groups
+            .iter()
+            .map(|g| (g.name.as_str(), g.priority, g.kind))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("watch", -1, GroupKind::EventListener),
+                ("web", 10, GroupKind::Program),
+                ("jobs", 20, GroupKind::Group),
+                ("php", 999, GroupKind::FcgiProgram),
+            ]
+        );
+        let web = &c.groups[1].processes;
+        assert_eq!(web[0].name, "web_01");
+        assert_eq!(web[1].command, "/usr/bin/web --port=8002 --stage=prod");
+        assert_eq!(web[1].stdout.target, LogTarget::Path(dir.join("web-2.log")));
+        assert_eq!(web[1].stderr.target, LogTarget::None);
+        assert!(web[1].redirect_stderr);
+        assert_eq!(web[1].stopsignal, 3);
+        assert_eq!(web[1].autorestart, AutoRestart::Always);
+        assert_eq!(web[1].exitcodes, vec![0, 3]);
+        assert_eq!(
+            web[1].environment,
+            vec![
+                ("PORT".to_string(), "8002".to_string()),
+                ("LOGDIR".to_string(), dir.display().to_string())
+            ]
+        );
+        let jobs: Vec<&str> = c.groups[2]
+            .processes
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(jobs, ["worker", "cron"]);
+        let inet = c.inet_http_server.as_ref().unwrap();
+        assert_eq!((inet.host.as_str(), inet.port), ("127.0.0.1", 9001));
+        let unix = c.unix_http_server.as_ref().unwrap();
+        assert_eq!(unix.chmod, 0o766);
+        assert_eq!(
+            unix.auth.as_ref().unwrap().password,
+            Password::Sha1Hex("40bd001563085fc35165329ea1ff5c5ecbdbbeef".into())
+        );
+        assert_eq!(c.supervisord.umask, 0o27);
+        assert_eq!(c.supervisord.loglevel, LogLevel::Debug);
+        assert_eq!(c.supervisorctl.history_file, Some(dir.join(".sc_history")));
+        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+    }
+
+    // --- servers -----------------------------------------------------------------
+
+    #[test]
+    fn unix_http_server() {
+        let dir = TempDir::new("unix");
+        let c = ok(
+            &dir,
+            "[supervisord]\n[unix_http_server]\nfile = run/../%(ENV_STAGE)s.sock\nchmod=0777\n\
+             chown=web\nusername=a\npassword=b\n",
+        );
+        assert_eq!(
+            c.unix_http_server,
+            Some(UnixServer {
+                file: dir.path().join("os.sock"),
+                chmod: 0o777,
+                chown: Some(("web".into(), None)),
+                auth: Some(Credentials {
+                    username: "a".into(),
+                    password: Password::Plain("b".into()),
+                }),
+            })
+        );
+        let c = ok(
+            &dir,
+            "[supervisord]\n[unix_http_server]\nfile=/tmp/s.sock\n",
+        );
+        let u = c.unix_http_server.unwrap();
+        assert_eq!((u.chmod, u.chown, u.auth), (0o700, None, None));
+    }
+
+    #[test]
+    fn server_errors_match_4_3() {
+        let dir = TempDir::new("server-errors");
+        let e = err(&dir, "[supervisord]\n[unix_http_server]\nchmod=0700\n");
+        assert_eq!(e.message, "section [unix_http_server] has no file value");
+        let e = err(
+            &dir,
+            "[supervisord]\n[unix_http_server]\nfile=/tmp/s\nchmod=abc\n",
+        );
+        assert_eq!(
+            e.message,
+            "Invalid chmod value abc: 'abc' can not be converted to an octal type"
+        );
+        let e = err(
+            &dir,
+            "[supervisord]\n[unix_http_server]\nfile=/tmp/s\nchown=ghost\n",
+        );
+        assert_eq!(
+            e.message,
+            "Invalid sockchown value ghost: Invalid user name ghost"
+        );
+        let e = err(
+            &dir,
+            "[supervisord]\n[unix_http_server]\nfile=/tmp/s\npassword=p\n",
+        );
+        assert_eq!(
+            e.message,
+            "Section [unix_http_server] contains incomplete authentication: If a username or a \
+             password is specified, both the username and password must be specified"
+        );
+        let e = err(&dir, "[supervisord]\n[inet_http_server]\nusername=u\n");
+        assert_eq!(e.message, "section [inet_http_server] has no port value");
+        let e = err(&dir, "[supervisord]\n[inet_http_server]\nport=70000\n");
+        assert_eq!(e.key.as_deref(), Some("port"));
+        let e = err(&dir, "[supervisord]\n[inet_http_server]\nport=foo:\n");
+        assert_eq!(e.message, "no port number specified in 'foo:'");
+    }
+
+    #[test]
+    fn inet_http_server_all_interfaces() {
+        let dir = TempDir::new("inet");
+        let c = ok(&dir, "[supervisord]\n[inet_http_server]\nport=*:9001\n");
+        assert_eq!(
+            c.inet_http_server,
+            Some(InetServer {
+                host: String::new(),
+                port: 9001,
+                auth: None
+            })
+        );
+        let c = ok(&dir, "[supervisord]\n[inet_http_server:second]\nport=1\n");
+        assert_eq!(c.inet_http_server, None);
+        assert!(c.warnings[0].starts_with("[inet_http_server:second] is ignored"));
+    }
+
+    // --- supervisorctl -------------------------------------------------------------
+
+    #[test]
+    fn load_ctl_reads_only_supervisorctl() {
+        let dir = TempDir::new("ctl");
+        let path = dir.write(
+            "sv.conf",
+            "[supervisorctl]\nserverurl=unix://%(here)s/../x/./s.sock\nusername=%(ENV_STAGE)s\n\
+             password=p\nprompt=box\nhistory_file=~/.hist\n\
+             [program:broken]\nstartsecs=never\n",
+        );
+        let ctl = load_ctl_with(&path, &host_at(dir.path())).unwrap();
+        let parent = dir.path().parent().unwrap().display().to_string();
+        assert_eq!(
+            ctl,
+            Ctl {
+                serverurl: format!("unix://{parent}/x/s.sock"),
+                username: Some("os".into()),
+                password: Some("p".into()),
+                prompt: "box".into(),
+                history_file: Some(PathBuf::from("/home/tester/.hist")),
+            }
+        );
+    }
+
+    #[test]
+    fn load_ctl_defaults_and_errors() {
+        let dir = TempDir::new("ctl-errors");
+        let path = dir.write("a.conf", "[supervisorctl]\n");
+        assert_eq!(
+            load_ctl_with(&path, &host_at(dir.path())),
+            Ok(Ctl::default())
+        );
+        let path = dir.write("b.conf", "[supervisord]\n");
+        let e = load_ctl_with(&path, &host_at(dir.path())).unwrap_err();
+        assert_eq!(
+            e.message,
+            ".ini file does not include supervisorctl section"
+        );
+        let e = load_ctl_with(Path::new("missing.conf"), &host_at(dir.path())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Error: could not find config file missing.conf"
+        );
+        let path = dir.write(
+            "c.conf",
+            "[supervisorctl]\nhistory_file=\nserverurl=http://h:1\n",
+        );
+        let ctl = load_ctl_with(&path, &host_at(dir.path())).unwrap();
+        assert_eq!(
+            (ctl.history_file, ctl.serverurl.as_str()),
+            (None, "http://h:1")
+        );
+    }
+
+    #[test]
+    fn a_bad_supervisorctl_section_does_not_stop_the_daemon() {
+        let dir = TempDir::new("ctl-in-daemon");
+        let c = ok(&dir, "[supervisord]\n[supervisorctl]\nprompt=%(bad)s\n");
+        assert_eq!(c.supervisorctl, Ctl::default());
+        assert!(c.warnings[0].starts_with("[supervisorctl] ignored: invalid value for 'prompt'"));
+    }
+
+    // --- warnings 4.3 gives ---------------------------------------------------------
+
+    #[test]
+    fn log_channel_warnings() {
+        let dir = TempDir::new("warnings");
+        let c = ok(&dir, &program("stdout_logfile=syslog\n"));
+        let p = only_process(&c);
+        assert_eq!(
+            (p.stdout.target.clone(), p.stdout.syslog),
+            (LogTarget::None, true)
+        );
+        assert_eq!(
+            c.warnings,
+            ["For [program:x], stdout_logfile=syslog but this is deprecated and will be removed.  Use stdout_syslog=true to enable syslog instead."]
+        );
+        let c = ok(&dir, &program("stderr_logfile_maxbytes=0\n"));
+        assert_eq!(
+            c.warnings,
+            ["For [program:x], AUTO logging used for stderr_logfile without rollover, set maxbytes > 0 to avoid filling up filesystem unintentionally"]
+        );
+        let c = ok(
+            &dir,
+            &program("redirect_stderr=true\nstderr_logfile=%(here)s/e.log\n"),
+        );
+        assert_eq!(only_process(&c).stderr.target, LogTarget::None);
+        assert_eq!(
+            c.warnings,
+            ["For [program:x], redirect_stderr=true but stderr_logfile has also been set to a filename, the filename has been ignored"]
+        );
+        // one warning per section, not per process
+        let c = ok(
+            &dir,
+            &program("numprocs=3\nprocess_name=%(process_num)s\nstdout_logfile=syslog\n"),
+        );
+        assert_eq!(c.warnings.len(), 1);
+    }
+
+    // --- errors and their text ---------------------------------------------------------
+
+    #[test]
+    fn error_display_is_one_line_with_every_location_part() {
+        let e = ConfigError {
+            file: Some("/etc/supervisord.conf".into()),
+            line: Some(12),
+            section: Some("program:web".into()),
+            key: Some("startsecs".into()),
+            message: "'abc' is not an integer".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "Error: invalid value for 'startsecs' in section 'program:web' \
+             (file: '/etc/supervisord.conf', line 12): 'abc' is not an integer"
+        );
+        let e = ConfigError {
+            key: None,
+            message: "Cannot set stopasgroup=true and\nkillasgroup=false".into(),
+            ..e
+        };
+        assert_eq!(
+            e.to_string(),
+            "Error: Cannot set stopasgroup=true and killasgroup=false in section 'program:web' \
+             (file: '/etc/supervisord.conf', line 12)"
+        );
+        assert_eq!(ConfigError::new("plain").to_string(), "Error: plain");
+        let e = ConfigError {
+            line: None,
+            section: None,
+            ..e
+        };
+        assert!(e.to_string().ends_with("(file: '/etc/supervisord.conf')"));
+    }
+
+    #[test]
+    fn errors_from_a_real_load_render_exactly() {
+        let dir = TempDir::new("render");
+        let e = err(
+            &dir,
+            "[supervisord]\n\n[program:web]\ncommand=x\nstartsecs=abc\n",
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "Error: invalid value for 'startsecs' in section 'program:web' (file: \
+                 '{}/supervisord.conf', line 5): 'abc' is not an integer",
+                dir.s()
+            )
+        );
+        let e = err(&dir, "[supervisord]\ngarbage\n");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "Error: Source contains parsing errors: 'garbage' (file: '{}/supervisord.conf', line 2)",
+                dir.s()
+            )
+        );
+        let e = err(&dir, &program("user=ghost\n"));
+        assert!(e.to_string().contains("): Invalid user name ghost"));
+    }
+
+    #[test]
+    fn unreadable_files_are_clear_errors() {
+        let dir = TempDir::new("unreadable");
+        let host = host_at(dir.path());
+        let e = load_with(Path::new("nope.conf"), &host).unwrap_err();
+        assert_eq!(e.to_string(), "Error: could not find config file nope.conf");
+        let e = load_with(dir.path(), &host).unwrap_err();
+        assert!(
+            e.message.starts_with("could not read config file"),
+            "{}",
+            e.message
+        );
+        let path = dir.path().join("latin1.conf");
+        std::fs::write(&path, b"[supervisord]\nidentifier=caf\xe9\n").unwrap();
+        let e = load_with(&path, &host).unwrap_err();
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (Some(2), "file is not valid UTF-8 text")
+        );
+    }
+
+    #[test]
+    fn load_never_panics_on_odd_configs() {
+        let dir = TempDir::new("fuzz");
+        let host = host_at(dir.path());
+        let pieces = [
+            "[supervisord]\n",
+            "[program:p]\n",
+            "[group:g]\n",
+            "programs=p,q\n",
+            "command=%(x\n",
+            "command=a\n",
+            "numprocs=3\n",
+            "numprocs=99999999999999999999\n",
+            "numprocs_start=-9223372036854775807\n",
+            "process_name=%(process_num)d\n",
+            "[include]\n",
+            "files=*\n",
+            "files=[\n",
+            "%%\n",
+            "environment=A=\"\n",
+            "  continued\n",
+            "[eventlistener:e]\n",
+            "events=EVENT\n",
+            "[fcgi-program:f]\n",
+            "socket=unix://\n",
+            "stdout_logfile=syslog\n",
+            "http_port=/\n",
+            "http_port=:\n",
+            "[unix_http_server]\n",
+            "file=\n",
+            "[DEFAULT]\n",
+            "priority=-2147483649\n",
+            "user=0\n",
+            "umask=\n",
+            "exitcodes=\n",
+            "stopsignal=sig\n",
+            "=\n",
+            ";\n",
+            "\u{feff}\n",
+            "\r\n",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let path = dir.path().join("fuzz.conf");
+        for _ in 0..400 {
+            let mut text = String::new();
+            for _ in 0..(seed % 12) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let pick = usize::try_from(seed % pieces.len() as u64).unwrap_or(0);
+                text.push_str(pieces[pick]);
+            }
+            std::fs::write(&path, &text).unwrap();
+            let _ = load_with(&path, &host).map_err(|e| e.to_string());
+            let _ = load_ctl_with(&path, &host);
+        }
+    }
+
+    // --- command-line overrides ----------------------------------------------------------
+
+    #[test]
+    fn daemon_overrides_parse_like_4_3() {
+        let dir = TempDir::new("overrides");
+        let host = host_at(dir.path());
+        let mut d = ok(&dir, "[supervisord]\n").supervisord;
+        d.apply_override("user", "web", &host).unwrap();
+        d.apply_override("umask", "007", &host).unwrap();
+        d.apply_override("directory", "/tmp", &host).unwrap();
+        d.apply_override("logfile", "x.log", &host).unwrap();
+        d.apply_override("logfile_maxbytes", "1MB", &host).unwrap();
+        d.apply_override("logfile_backups", "2", &host).unwrap();
+        d.apply_override("loglevel", "debug", &host).unwrap();
+        d.apply_override("pidfile", "x.pid", &host).unwrap();
+        d.apply_override("identifier", "me", &host).unwrap();
+        d.apply_override("childlogdir", "/tmp", &host).unwrap();
+        d.apply_override("minfds", "10", &host).unwrap();
+        d.apply_override("minprocs", "11", &host).unwrap();
+        for flag in ["nodaemon", "silent", "nocleanup", "strip_ansi"] {
+            d.apply_override(flag, "", &host).unwrap();
+        }
+        assert_eq!(d.user.as_deref(), Some("web"));
+        assert_eq!(d.umask, 0o7);
+        assert_eq!(d.logfile, LogTarget::Path(dir.path().join("x.log")));
+        assert_eq!(d.pidfile, Some(dir.path().join("x.pid")));
+        assert_eq!(
+            (d.logfile_maxbytes, d.logfile_backups, d.loglevel),
+            (1 << 20, 2, LogLevel::Debug)
+        );
+        assert_eq!(
+            (d.minfds, d.minprocs, d.identifier.as_str()),
+            (10, 11, "me")
+        );
+        assert!(d.nodaemon && d.silent && d.nocleanup && d.strip_ansi);
+        assert_eq!(
+            d.apply_override("user", "ghost", &host),
+            Err("Invalid user name ghost".into())
+        );
+        assert!(d.apply_override("umask", "9", &host).is_err());
+        assert!(d
+            .apply_override("directory", "/nonexistent", &host)
+            .is_err());
+        assert!(d.apply_override("loglevel", "loud", &host).is_err());
+        assert!(d.apply_override("frob", "", &host).is_err());
+    }
+
+    // --- search order -------------------------------------------------------------------
+
+    #[test]
+    fn search_candidates_follow_4_3s_order() {
+        let host = host_at(Path::new("/home/me/work"));
+        let expect = |list: &[&str]| list.iter().map(PathBuf::from).collect::<Vec<_>>();
+        assert_eq!(
+            search_candidates("/opt/sv/bin/supervisord", &host),
+            expect(&[
+                "/opt/sv/etc/supervisord.conf",
+                "/opt/sv/supervisord.conf",
+                "/home/me/work/supervisord.conf",
+                "/home/me/work/etc/supervisord.conf",
+                "/etc/supervisord.conf",
+                "/etc/supervisor/supervisord.conf",
+            ])
+        );
+        // a relative argv[0] is taken as 4.3 takes it (dirname twice)
+        assert_eq!(
+            search_candidates("venv/bin/supervisord", &host)[..2],
+            expect(&[
+                "/home/me/work/venv/etc/supervisord.conf",
+                "/home/me/work/venv/supervisord.conf"
+            ])[..]
+        );
+        assert_eq!(
+            search_candidates("./supervisord", &host)[..2],
+            expect(&[
+                "/home/me/work/etc/supervisord.conf",
+                "/home/me/work/supervisord.conf"
+            ])[..]
+        );
+        assert_eq!(
+            search_candidates("/supervisord", &host)[0],
+            PathBuf::from("/etc/supervisord.conf")
+        );
+    }
+
+    #[test]
+    fn search_paths_lists_six_absolute_candidates() {
+        let paths = search_paths();
+        assert_eq!(paths.len(), 6);
+        assert!(paths.iter().all(|p| p.is_absolute()));
+        assert_eq!(paths[4], PathBuf::from("/etc/supervisord.conf"));
+        assert_eq!(search(), paths.into_iter().find(|p| p.exists()));
+    }
 }
