@@ -220,6 +220,24 @@ fn authentication_on_an_inet_server() {
         full.extend_from_slice(args);
         assert_same(&Ctl::Python, &ours, &full, "");
     }
+    // On a terminal the password is read from /dev/tty without echo.
+    let py = py_bin_dir().join("supervisorctl").display().to_string();
+    let rs = match &ours {
+        Ctl::OursLinked(p) => p.display().to_string(),
+        _ => unreachable!(),
+    };
+    let keys: &[(&str, &str)] = &[
+        ("Username:", "user\r"),
+        ("Password:", "123\r"),
+        ("supervisor> ", "version\r"),
+        ("4.3.0", "\x04"),
+    ];
+    let (py_screen, py_status) = run_on_pty(&daemon.dir, &[&py, "-c", &conf], keys);
+    let (rs_screen, rs_status) = run_on_pty(&daemon.dir, &[&rs, "-c", &conf], keys);
+    assert_eq!(normalize(&rs_screen, &[]), normalize(&py_screen, &[]));
+    assert_eq!((rs_status.as_str(), py_status.as_str()), ("0", "0"));
+    assert!(!rs_screen.contains("123"), "{rs_screen:?}");
+
     // Interactive: 401 asks for a username and a password, then retries.
     for (args, stdin) in [
         (vec![], "user\n123\nversion\n"),

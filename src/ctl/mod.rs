@@ -2,8 +2,8 @@
 //! interactive, built to be indistinguishable from Supervisor 4.3's: the
 //! same options, commands, output lines and exit statuses.
 //!
-//! Layout: `options` (command line, settings) and `ctlconf` (the config
-//! section); `transport`, `client` and `stream` talk to the server;
+//! Layout: `options` (command line, settings; the config section comes
+//! from `crate::config::load_ctl`); `transport`, `client` and `stream` talk to the server;
 //! `commands` holds the commands; `shell`, `console` and `lineedit` are the
 //! interactive side; `py` and `raised` reproduce the Python details 4.3's
 //! output depends on.
@@ -11,7 +11,6 @@
 mod client;
 mod commands;
 mod console;
-mod ctlconf;
 mod help;
 mod interrupt;
 mod lineedit;
@@ -28,9 +27,29 @@ use std::io::Write;
 pub use commands::{exit, Controller, Settings};
 pub use options::{FileSettings, Options};
 
+/// The `[supervisorctl]` settings of a config file, or 4.3's usage message.
+fn read_config(path: &std::path::Path) -> Result<FileSettings, String> {
+    let ctl = crate::config::load_ctl(path).map_err(|e| {
+        // 4.3 prints the bare ValueError text when it names no section or key.
+        if e.section.is_none() && e.key.is_none() {
+            e.message.clone()
+        } else {
+            let text = e.to_string();
+            text.strip_prefix("Error: ").unwrap_or(&text).to_string()
+        }
+    })?;
+    Ok(FileSettings {
+        serverurl: Some(ctl.serverurl),
+        username: ctl.username,
+        password: ctl.password,
+        prompt: Some(ctl.prompt),
+        history_file: ctl.history_file,
+    })
+}
+
 /// Runs supervisorctl with `args` (program name first); returns the exit status.
 pub fn main(args: Vec<OsString>) -> u8 {
-    let realized = options::realize(&args, &ctlconf::read, &options::search_config);
+    let realized = options::realize(&args, &read_config, &crate::config::search);
     let options = match realized {
         Ok(options) => options,
         Err(stop) => {

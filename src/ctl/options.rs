@@ -265,59 +265,9 @@ fn conflict(progname: &str, opt: &str) -> Exit {
     )
 }
 
-/// Python's `normalize_path`: `~` expanded, made absolute, `.`/`..` folded.
+/// Python's `normalize_path` (`~`, made absolute, `.`/`..` folded).
 pub fn normalize_path(text: &str) -> PathBuf {
-    let expanded = match text.strip_prefix('~') {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
-            let home = std::env::var("HOME").unwrap_or_default();
-            format!("{home}{rest}")
-        }
-        _ => text.to_string(),
-    };
-    let path = Path::new(&expanded);
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
-    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
-    for part in absolute.components() {
-        match part {
-            std::path::Component::ParentDir => {
-                parts.pop();
-            }
-            std::path::Component::Normal(p) => parts.push(p),
-            _ => {}
-        }
-    }
-    let mut out = PathBuf::from("/");
-    for p in parts {
-        out.push(p);
-    }
-    out
-}
-
-/// The config search of 4.3 (`Options.searchpaths`), relative to the
-/// executable's directory's parent and to the working directory.
-pub fn search_config() -> Option<PathBuf> {
-    let exe = std::env::args_os()
-        .next()
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let here = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let candidates = [
-        here.join("etc").join("supervisord.conf"),
-        here.join("supervisord.conf"),
-        PathBuf::from("supervisord.conf"),
-        PathBuf::from("etc/supervisord.conf"),
-        PathBuf::from("/etc/supervisord.conf"),
-        PathBuf::from("/etc/supervisor/supervisord.conf"),
-    ];
-    candidates.into_iter().find(|p| p.exists())
+    crate::config::values::normalize_path(text, &crate::config::Host::current())
 }
 
 #[cfg(test)]
