@@ -1718,6 +1718,326 @@ mod tests {
         assert_eq!(python_int("99999999999999999999999"), None);
     }
 
+    /// What the fake server answers: a value, a fault, or an HTTP status.
+    enum Reply {
+        Value(Value),
+        Fault(Code),
+        Http(u16, &'static str),
+    }
+
+    type Handler = dyn Fn(&str, &[Value], Option<&str>) -> Reply + Send + Sync;
+
+    /// A one-thread XML-RPC server on a unix socket; records each call.
+    struct FakeServer {
+        url: String,
+        calls: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+        dir: std::path::PathBuf,
+    }
+
+    impl Drop for FakeServer {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn serve(handler: Box<Handler>) -> FakeServer {
+        use std::io::{BufRead, BufReader, Read};
+        let dir = std::env::temp_dir().join(format!(
+            "ctl-fake-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let sock = dir.join("s.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&calls);
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { return };
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let (mut length, mut auth) = (0usize, None);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    if lower.starts_with("authorization:") {
+                        auth = Some(line["authorization:".len()..].trim().to_string());
+                    }
+                }
+                let mut body = vec![0u8; length];
+                let _ = reader.read_exact(&mut body);
+                // The fg streams GET /logtail: no XML body, answer 404.
+                let Ok(call) = crate::rpc::codec::decode_call(&body) else {
+                    let _ = conn.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                    continue;
+                };
+                seen.lock().unwrap().push(call.method.clone());
+                let response = match handler(&call.method, &call.params, auth.as_deref()) {
+                    Reply::Http(code, reason) => {
+                        format!("HTTP/1.1 {code} {reason}\r\nContent-Length: 0\r\n\r\n")
+                    }
+                    reply => {
+                        let result = match reply {
+                            Reply::Value(v) => Ok(v),
+                            Reply::Fault(code) => Err(code.bare()),
+                            Reply::Http(..) => unreachable!(),
+                        };
+                        let xml = crate::rpc::codec::encode_response(&result);
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{xml}",
+                            xml.len()
+                        )
+                    }
+                };
+                let _ = conn.write_all(response.as_bytes());
+            }
+        });
+        FakeServer {
+            url: format!("unix://{}", sock.display()),
+            calls,
+            dir,
+        }
+    }
+
+    /// A console that answers from scripts and records the prompts.
+    #[derive(Default)]
+    struct Scripted {
+        lines: Vec<String>,
+        passwords: Vec<String>,
+        prompts: Vec<String>,
+    }
+
+    impl Console for Scripted {
+        fn input(&mut self, prompt: &str) -> Result<String, InputError> {
+            self.prompts.push(prompt.to_string());
+            if self.lines.is_empty() {
+                return Err(InputError::Eof);
+            }
+            Ok(self.lines.remove(0))
+        }
+        fn getpass(&mut self, prompt: &str) -> Result<String, InputError> {
+            self.prompts.push(prompt.to_string());
+            if self.passwords.is_empty() {
+                return Err(InputError::Eof);
+            }
+            Ok(self.passwords.remove(0))
+        }
+        fn fg_line(&mut self) -> Result<String, InputError> {
+            self.input("")
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct SharedBuf(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl Write for SharedBuf {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Runs one line; returns (stdout, exit status, prompts asked).
+    fn run_line(
+        server: &FakeServer,
+        interactive: bool,
+        console: &mut Scripted,
+        line: &str,
+    ) -> (String, u8) {
+        let out = SharedBuf::default();
+        let settings = Settings {
+            server: Server {
+                serverurl: server.url.clone(),
+                username: None,
+                password: None,
+            },
+            interactive,
+            prompt: "supervisor".into(),
+            history_file: None,
+        };
+        let mut ctl = Controller::new(
+            settings,
+            Box::new(out.clone()),
+            Box::new(io::sink()),
+            console,
+        );
+        let _ = ctl.onecmd(line);
+        let status = ctl.exitstatus;
+        drop(ctl);
+        let text = String::from_utf8_lossy(&out.0.borrow()).into_owned();
+        (text, status)
+    }
+
+    fn api_ok(method: &str) -> Option<Reply> {
+        (method == "supervisor.getVersion").then(|| Reply::Value(Value::str("3.0")))
+    }
+
+    #[test]
+    fn upcheck_reports_api_mismatch_and_missing_rpcinterface() {
+        let old = serve(Box::new(|_, _, _| Reply::Value(Value::Double(1.0))));
+        let (out, status) = run_line(&old, false, &mut Scripted::default(), "version");
+        assert_eq!(out, "Sorry, this version of supervisorctl expects to talk to a server with API version 3.0, but the remote version is 1.0.\n");
+        assert_eq!(status, exit::NOT_INSTALLED);
+        let bare = serve(Box::new(|_, _, _| Reply::Fault(Code::UnknownMethod)));
+        let (out, status) = run_line(&bare, false, &mut Scripted::default(), "status");
+        assert!(out.starts_with("Sorry, supervisord responded but did not recognize"));
+        // status reports 4 whenever its upcheck fails.
+        assert_eq!(status, exit::STATUS_UNKNOWN);
+        let (_, status) = run_line(&bare, false, &mut Scripted::default(), "pid");
+        assert_eq!(status, exit::UNIMPLEMENTED_FEATURE);
+    }
+
+    #[test]
+    fn unexpected_faults_print_the_error_line() {
+        let down = serve(Box::new(|_, _, _| Reply::Fault(Code::ShutdownState)));
+        let (out, status) = run_line(&down, false, &mut Scripted::default(), "status");
+        assert_eq!(
+            out,
+            "error: <class 'xmlrpc.client.Fault'>, <Fault 6: 'SHUTDOWN_STATE'>: file: xmlrpc/client.py line: 668\n"
+        );
+        assert_eq!(status, exit::GENERIC);
+        let (out, status) = run_line(&down, false, &mut Scripted::default(), "avail");
+        assert_eq!(
+            (out.as_str(), status),
+            ("ERROR: supervisor shutting down\n", 1)
+        );
+        let (out, status) = run_line(&down, false, &mut Scripted::default(), "shutdown");
+        assert_eq!(
+            (out.as_str(), status),
+            ("ERROR: already shutting down\n", 0)
+        );
+    }
+
+    #[test]
+    fn unauthorized_one_shot_reports_twice_like_4_3() {
+        let locked = serve(Box::new(|_, _, _| Reply::Http(401, "Unauthorized")));
+        let (out, status) = run_line(&locked, false, &mut Scripted::default(), "version");
+        assert_eq!(
+            out,
+            "Server requires authentication\nerror: <class 'xmlrpc.client.ProtocolError'>, <ProtocolError for 127.0.0.1/RPC2: 401 Unauthorized>: file: supervisor/xmlrpc.py line: 539\n"
+        );
+        assert_eq!(status, exit::GENERIC);
+        // 4.3 runs the command a second time after the first 401.
+        assert_eq!(locked.calls.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn unauthorized_interactive_asks_and_retries() {
+        let expected = crate::http::auth::basic_header("user", "123");
+        let guarded = serve(Box::new(move |method, _, auth| {
+            if auth != Some(expected.as_str()) {
+                return Reply::Http(401, "Unauthorized");
+            }
+            api_ok(method).unwrap_or(Reply::Value(Value::str("4.3.0")))
+        }));
+        let mut console = Scripted {
+            lines: vec!["user".into()],
+            passwords: vec!["123".into()],
+            ..Scripted::default()
+        };
+        let (out, status) = run_line(&guarded, true, &mut console, "version");
+        assert_eq!(out, "Server requires authentication\n\n4.3.0\n");
+        assert_eq!(status, 0);
+        assert_eq!(console.prompts, vec!["Username:", "Password:"]);
+        // EOF at the username prompt is the EOFError 4.3 prints.
+        let (out, status) = run_line(&guarded, true, &mut Scripted::default(), "version");
+        assert!(out.ends_with("error: <class 'EOFError'>, EOF when reading a line: file: supervisor/supervisorctl.py line: 212\n"), "{out}");
+        assert_eq!(status, exit::GENERIC);
+    }
+
+    #[test]
+    fn confirmations_and_exit_statuses() {
+        let server = serve(Box::new(|method, params, _| {
+            if let Some(ok) = api_ok(method) {
+                return ok;
+            }
+            match method {
+                "supervisor.getAllProcessInfo" => Reply::Value(Value::Array(vec![
+                    info("a", "a", 20, "RUNNING", "pid 1, uptime 0:00:01"),
+                    info("b", "b", 100, "EXITED", "Nov 23 06:59 PM"),
+                ])),
+                "supervisor.startProcess" if params.first() == Some(&Value::str("b")) => {
+                    Reply::Fault(Code::SpawnError)
+                }
+                "supervisor.startProcess" => Reply::Fault(Code::Failed),
+                "supervisor.stopProcess" => Reply::Fault(Code::NotRunning),
+                _ => Reply::Value(Value::Bool(true)),
+            }
+        }));
+        let (out, status) = run_line(&server, false, &mut Scripted::default(), "status a");
+        assert_eq!((out.lines().count(), status), (1, 0));
+        let (_, status) = run_line(&server, false, &mut Scripted::default(), "status");
+        assert_eq!(status, exit::STATUS_NOT_RUNNING);
+        let (out, status) = run_line(&server, false, &mut Scripted::default(), "start b");
+        assert_eq!((out.as_str(), status), ("b: ERROR (spawn error)\n", 7));
+        let (out, status) = run_line(&server, false, &mut Scripted::default(), "start a");
+        assert!(
+            out.contains("ValueError'>, Unknown result code 30 for a"),
+            "{out}"
+        );
+        assert_eq!(status, 1);
+        let (out, status) = run_line(&server, false, &mut Scripted::default(), "stop a");
+        assert_eq!((out.as_str(), status), ("a: ERROR (not running)\n", 0));
+        let mut no = Scripted {
+            lines: vec!["No".into()],
+            ..Scripted::default()
+        };
+        let (out, _) = run_line(&server, true, &mut no, "reload");
+        assert_eq!(out, "");
+        assert_eq!(
+            no.prompts,
+            vec!["Really restart the remote supervisord process y/N? "]
+        );
+        let mut yes = Scripted {
+            lines: vec!["yes".into()],
+            ..Scripted::default()
+        };
+        let (out, _) = run_line(&server, true, &mut yes, "reload");
+        assert_eq!(out, "Restarted supervisord\n");
+        let (out, _) = run_line(&server, false, &mut Scripted::default(), "shutdown");
+        assert_eq!(out, "Shut down\n");
+    }
+
+    #[test]
+    fn fg_sends_lines_until_eof() {
+        let server = serve(Box::new(|method, params, _| {
+            if let Some(ok) = api_ok(method) {
+                return ok;
+            }
+            match method {
+                "supervisor.getProcessInfo" => {
+                    Reply::Value(info("cat", "cat", 20, "RUNNING", "pid 1, uptime 0:00:01"))
+                }
+                "supervisor.sendProcessStdin" if params.get(1) == Some(&Value::str("bye\n")) => {
+                    Reply::Fault(Code::NotRunning)
+                }
+                "supervisor.sendProcessStdin" => Reply::Value(Value::Bool(true)),
+                _ => Reply::Http(500, "Internal Server Error"),
+            }
+        }));
+        let mut console = Scripted {
+            lines: vec!["hi".into(), "bye".into()],
+            ..Scripted::default()
+        };
+        let (out, status) = run_line(&server, false, &mut console, "fg cat");
+        assert_eq!(
+            out,
+            "==> Press Ctrl-C to exit <==\nProcess got killed\nExiting foreground\n"
+        );
+        assert_eq!(status, 0);
+        let (out, _) = run_line(&server, false, &mut Scripted::default(), "fg cat");
+        assert!(out.ends_with("Exiting foreground\n"));
+    }
+
     #[test]
     fn completion_of_actions_needs_no_server() {
         let server = Server {

@@ -70,7 +70,8 @@ pub fn wait_readable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Resul
                     Err(rustix::io::Errno::INTR) => continue,
                     Err(e) => return Err(e.into()),
                 };
-                if !fds[1].revents().is_empty() {
+                let [_, from_signal] = &fds;
+                if !from_signal.revents().is_empty() {
                     consume_one(signals);
                     return Err(interrupted_error());
                 }

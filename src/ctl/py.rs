@@ -161,7 +161,7 @@ pub fn urlsplit(url: &str) -> UrlParts {
     let mut rest = cleaned.as_str();
     let mut parts = UrlParts::default();
     if let Some(colon) = rest.find(':') {
-        let candidate = &rest[..colon];
+        let candidate = rest.get(..colon).unwrap_or("");
         let valid = candidate
             .chars()
             .next()
@@ -171,16 +171,16 @@ pub fn urlsplit(url: &str) -> UrlParts {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
         if valid {
             parts.scheme = candidate.to_ascii_lowercase();
-            rest = &rest[colon + 1..];
+            rest = rest.get(colon + 1..).unwrap_or("");
         }
     }
     if let Some(after) = rest.strip_prefix("//") {
         let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-        parts.netloc = after[..end].to_string();
-        rest = &after[end..];
+        parts.netloc = after.get(..end).unwrap_or("").to_string();
+        rest = after.get(end..).unwrap_or("");
     }
     let end = rest.find(['?', '#']).unwrap_or(rest.len());
-    parts.path = rest[..end].to_string();
+    parts.path = rest.get(..end).unwrap_or("").to_string();
     parts
 }
 
@@ -195,8 +195,8 @@ pub fn columnize(words: &[&str], width: usize) -> String {
     if words.is_empty() {
         return "<empty>\n".into();
     }
-    if words.len() == 1 {
-        return format!("{}\n", words[0]);
+    if let [only] = words {
+        return format!("{only}\n");
     }
     let size = words.len();
     let len = |i: usize| words.get(i).map_or(0, |w| w.chars().count());

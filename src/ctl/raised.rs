@@ -215,7 +215,7 @@ pub fn os_error_class(errno: i32) -> &'static str {
 pub fn strerror(errno: i32) -> String {
     let text = std::io::Error::from_raw_os_error(errno).to_string();
     match text.rfind(" (os error ") {
-        Some(cut) => text[..cut].to_string(),
+        Some(cut) => text.get(..cut).unwrap_or(&text).to_string(),
         None => text,
     }
 }
