@@ -101,6 +101,18 @@ fn commands_without_a_server() {
     // A URL 4.3 accepts on the command line but cannot use.
     assert_same(&Ctl::Python, &ours, &["-s", "localhost:9001", "status"], "");
     assert_same(&Ctl::Python, &ours, &["-s", "http://h:x/", "version"], "");
+    for url in [
+        "http://[::1",
+        "http://x]",
+        "http://[foo]:9001",
+        "http://[1.2.3.4]:9001",
+        "http://:9001",
+        "http://",
+    ] {
+        assert_same(&Ctl::Python, &ours, &["-s", url, "status"], "");
+        let open = format!("open {url}");
+        assert_same(&Ctl::Python, &ours, &["-s", &missing, &open], "");
+    }
 }
 
 #[test]

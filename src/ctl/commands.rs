@@ -1335,7 +1335,7 @@ impl<'a> Controller<'a> {
 
     fn do_open(&mut self, arg: &str) -> Done {
         let url = py::strip(arg).to_string();
-        let scheme = py::urlsplit(&url).scheme;
+        let scheme = py::urlsplit(&url)?.scheme;
         if scheme != "unix" && scheme != "http" {
             self.output("ERROR: url must be http:// or unix://");
             self.exitstatus = exit::GENERIC;

@@ -213,14 +213,10 @@ pub fn realize(
             }
             "-c" | "--configuration" => &mut cl.configfile,
             "-s" | "--serverurl" => {
-                if !py::is_url(&value) {
+                if let Err(why) = py::check_url(&value) {
                     return Err(usage_error(
                         &progname,
-                        &format!(
-                            "invalid value for {opt} {}: value {} is not a URL",
-                            py::repr_str(&value),
-                            py::repr_str(&value)
-                        ),
+                        &format!("invalid value for {opt} {}: {why}", py::repr_str(&value)),
                     ));
                 }
                 &mut cl.serverurl

@@ -3,6 +3,7 @@
 //! XML-RPC values, `urlparse` and `cmd.Cmd.columnize`. Kept apart so the
 //! command code reads like the Python it mirrors and each rule is tested once.
 
+use super::raised::{Raised, Site};
 use crate::rpc::value::Value;
 
 /// Python's `str.isspace` for the characters `split()`/`strip()` use.
@@ -150,8 +151,9 @@ pub struct UrlParts {
     pub path: String,
 }
 
-/// `urllib.parse.urlsplit` without query/fragment values (they are cut off).
-pub fn urlsplit(url: &str) -> UrlParts {
+/// `urllib.parse.urlsplit` without query/fragment values (they are cut
+/// off); a malformed bracketed host is Python's `ValueError`.
+pub fn urlsplit(url: &str) -> Result<UrlParts, Raised> {
     // Python drops leading C0 controls/spaces and every tab, CR and LF.
     let cleaned: String = url
         .trim_start_matches(|c: char| c <= ' ')
@@ -178,16 +180,79 @@ pub fn urlsplit(url: &str) -> UrlParts {
         let end = after.find(['/', '?', '#']).unwrap_or(after.len());
         parts.netloc = after.get(..end).unwrap_or("").to_string();
         rest = after.get(end..).unwrap_or("");
+        check_netloc_brackets(&parts.netloc)?;
     }
     let end = rest.find(['?', '#']).unwrap_or(rest.len());
     parts.path = rest.get(..end).unwrap_or("").to_string();
-    parts
+    Ok(parts)
 }
 
-/// supervisor's `datatypes.url`: a scheme and a netloc or path.
-pub fn is_url(value: &str) -> bool {
-    let parts = urlsplit(value);
-    !parts.scheme.is_empty() && (!parts.netloc.is_empty() || !parts.path.is_empty())
+fn url_value_error(message: String, file: &'static str, line: u32) -> Raised {
+    Raised::other("ValueError", message, Site { file, line })
+}
+
+/// urlsplit's checks of `[...]` hosts (Python 3.11).
+fn check_netloc_brackets(netloc: &str) -> Result<(), Raised> {
+    let (open, close) = (netloc.contains('['), netloc.contains(']'));
+    if open != close {
+        return Err(url_value_error(
+            "Invalid IPv6 URL".into(),
+            "urllib/parse.py",
+            497,
+        ));
+    }
+    if !open {
+        return Ok(());
+    }
+    let inside = netloc
+        .split_once('[')
+        .map_or("", |(_, r)| r.split_once(']').map_or(r, |(h, _)| h));
+    if let Some(future) = inside.strip_prefix('v') {
+        let valid = future.split_once('.').is_some_and(|(hex, tail)| {
+            !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()) && !tail.is_empty()
+        });
+        if !valid {
+            return Err(url_value_error(
+                "IPvFuture address is invalid".into(),
+                "urllib/parse.py",
+                444,
+            ));
+        }
+        return Ok(());
+    }
+    if inside.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err(url_value_error(
+            "An IPv4 address cannot be in brackets".into(),
+            "urllib/parse.py",
+            448,
+        ));
+    }
+    if inside.parse::<std::net::Ipv6Addr>().is_err() {
+        return Err(url_value_error(
+            format!(
+                "{} does not appear to be an IPv4 or IPv6 address",
+                repr_str(inside)
+            ),
+            "ipaddress.py",
+            54,
+        ));
+    }
+    Ok(())
+}
+
+/// supervisor's `datatypes.url`: a scheme and a netloc or path. The error
+/// is the text 4.3 puts after `invalid value for -s '...': `.
+pub fn check_url(value: &str) -> Result<(), String> {
+    let parts = match urlsplit(value) {
+        Ok(parts) => parts,
+        Err(Raised::Other { message, .. }) => return Err(message),
+        Err(other) => return Err(other.error_line()),
+    };
+    if !parts.scheme.is_empty() && (!parts.netloc.is_empty() || !parts.path.is_empty()) {
+        Ok(())
+    } else {
+        Err(format!("value {} is not a URL", repr_str(value)))
+    }
 }
 
 /// `cmd.Cmd.columnize`: the list in as few rows as fit `width` columns.
@@ -285,6 +350,7 @@ mod tests {
 
     #[test]
     fn urlsplit_follows_python() {
+        let urlsplit = |u: &str| super::urlsplit(u).unwrap();
         let p = urlsplit("unix:///tmp/s.sock");
         assert_eq!(
             (p.scheme.as_str(), p.netloc.as_str(), p.path.as_str()),
@@ -302,14 +368,36 @@ mod tests {
     }
 
     #[test]
-    fn is_url_is_datatypes_url() {
-        assert!(is_url("http://localhost:9001"));
-        assert!(is_url("unix:///tmp/x"));
-        assert!(is_url("localhost:9001"));
-        assert!(!is_url("foo"));
-        assert!(!is_url("http:"));
-        assert!(!is_url("http://"));
-        assert!(!is_url(""));
+    fn check_url_is_datatypes_url() {
+        assert!(check_url("http://localhost:9001").is_ok());
+        assert!(check_url("unix:///tmp/x").is_ok());
+        assert!(check_url("localhost:9001").is_ok());
+        assert!(check_url("http://[::1]:9001").is_ok());
+        assert!(check_url("http://[v1.x]").is_ok());
+        assert_eq!(check_url("foo").unwrap_err(), "value 'foo' is not a URL");
+        assert!(check_url("http:").is_err());
+        assert!(check_url("http://").is_err());
+        assert!(check_url("").is_err());
+    }
+
+    #[test]
+    fn bracketed_hosts_fail_as_in_python() {
+        let err = |u: &str| check_url(u).unwrap_err();
+        assert_eq!(err("http://[::1"), "Invalid IPv6 URL");
+        assert_eq!(err("http://x]"), "Invalid IPv6 URL");
+        assert_eq!(
+            err("http://[foo]:9001"),
+            "'foo' does not appear to be an IPv4 or IPv6 address"
+        );
+        assert_eq!(
+            err("http://[1.2.3.4]:1"),
+            "An IPv4 address cannot be in brackets"
+        );
+        assert_eq!(err("http://[vz.1]"), "IPvFuture address is invalid");
+        let raised = urlsplit("http://[::1").unwrap_err();
+        assert!(raised
+            .error_line()
+            .ends_with("file: urllib/parse.py line: 497"));
     }
 
     #[test]

@@ -42,6 +42,10 @@ pub const SITE_URL_PORT: Site = Site {
     file: "urllib/parse.py",
     line: 182,
 };
+pub const SITE_HTTP_HOST: Site = Site {
+    file: "http/client.py",
+    line: 1245,
+};
 pub const SITE_HTTP_READ: Site = Site {
     file: "http/client.py",
     line: 287,

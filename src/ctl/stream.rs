@@ -58,7 +58,12 @@ fn follow_with(
         }
     };
     let url = format!("{}{}", server.serverurl, path);
-    let netloc = py::urlsplit(&url).netloc;
+    let netloc = match py::urlsplit(&url) {
+        Ok(parts) => parts.netloc,
+        Err(e) => {
+            return Ending::Error(format!("Cannot connect, error: {}", e.class_and_message()))
+        }
+    };
     let auth = server.stream_authorization();
     match transport::stream_get(
         &target,

@@ -45,8 +45,16 @@ impl Target {
             });
         }
         if serverurl.starts_with("http://") {
-            let netloc = py::urlsplit(serverurl).netloc;
+            let netloc = py::urlsplit(serverurl)?.netloc;
             let (host, port) = host_and_port(&netloc)?;
+            if host.is_empty() {
+                // urlparse's hostname is None; http.client fails on it later.
+                return Err(Raised::other(
+                    "TypeError",
+                    "expected string or bytes-like object, got 'NoneType'",
+                    raised::SITE_HTTP_HOST,
+                ));
+            }
             let shown = if host.contains(':') {
                 format!("[{host}]")
             } else {
@@ -180,8 +188,7 @@ pub fn connect(address: &Address) -> Result<Conn, Raised> {
 }
 
 fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, Raised> {
-    let lookup_host = if host.is_empty() { "localhost" } else { host };
-    let addrs: Vec<_> = (lookup_host, port)
+    let addrs: Vec<_> = (host, port)
         .to_socket_addrs()
         .map_err(|e| resolve_error(&e))?
         .collect();
@@ -510,6 +517,10 @@ mod tests {
             }
         );
         assert_eq!(t.host_header, "localhost:9001");
+        assert!(Target::parse("http://:9001")
+            .unwrap_err()
+            .error_line()
+            .contains("TypeError'>, expected string or bytes-like object, got 'NoneType'"));
         let t = Target::parse("http://u:p@[::1]").unwrap();
         assert_eq!(
             t.address,
