@@ -33,6 +33,14 @@ fn shell_through_a_pipe() {
     for script in scripts {
         shell_same(&daemon, &ours, &[], script);
     }
+    // Every help topic, and the topics 4.3 has no help for.
+    let topics = [
+        "add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload",
+        "remove", "reread", "restart", "shutdown", "signal", "start", "status", "stop", "tail",
+        "update", "version", "help", "EOF", "nope", "_tailf", "do_help", "",
+    ];
+    let script: String = topics.iter().map(|t| format!("help {t}\n")).collect();
+    shell_same(&daemon, &ours, &[], &script);
     // -i with an action runs only the action; questions are asked then.
     shell_same(&daemon, &ours, &["-i", "status", "sleeper"], "");
     shell_same(&daemon, &ours, &["-i", "reload"], "n\n");
