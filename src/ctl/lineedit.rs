@@ -410,21 +410,80 @@ impl Drop for RawMode<'_> {
     }
 }
 
-fn paint(out: &mut dyn Write, prompt: &str, line: &LineState, what: &Paint) -> io::Result<()> {
-    match what {
-        Paint::Nothing => {}
-        Paint::Echo(c) => write!(out, "{c}")?,
-        Paint::EchoText(text) => out.write_all(text.as_bytes())?,
-        Paint::Bell => out.write_all(b"\x07")?,
-        Paint::Redraw => {
-            write!(out, "\r{prompt}{}\x1b[K", line.text())?;
-            let back = line.chars.len().saturating_sub(line.cursor);
-            if back > 0 {
-                write!(out, "\x1b[{back}D")?;
-            }
+/// Where the terminal cursor is relative to the prompt, so a redraw of a
+/// line that wraps over several rows can start from the prompt's row.
+#[derive(Debug, Clone, Copy)]
+struct Screen {
+    width: usize,
+    prompt_cols: usize,
+    /// Row of the terminal cursor, counted from the prompt's row.
+    cursor_row: usize,
+}
+
+impl Screen {
+    fn new(width: usize, prompt: &str) -> Screen {
+        Screen {
+            width: width.max(1),
+            prompt_cols: prompt.chars().count(),
+            cursor_row: 0,
         }
     }
-    out.flush()
+
+    /// Whether appending at the end can be shown by echoing alone: the
+    /// cursor must not land on a row boundary (wrapping is left to redraws).
+    fn can_echo(&self, line: &LineState) -> bool {
+        line.cursor == line.chars.len() && (self.prompt_cols + line.chars.len()) % self.width != 0
+    }
+
+    fn paint(
+        &mut self,
+        out: &mut dyn Write,
+        prompt: &str,
+        line: &LineState,
+        what: &Paint,
+    ) -> io::Result<()> {
+        match what {
+            Paint::Nothing => {}
+            Paint::Echo(_) | Paint::EchoText(_) if !self.can_echo(line) => {
+                self.redraw(out, prompt, line)?
+            }
+            Paint::Echo(c) => write!(out, "{c}")?,
+            Paint::EchoText(text) => out.write_all(text.as_bytes())?,
+            Paint::Bell => out.write_all(b"\x07")?,
+            Paint::Redraw => self.redraw(out, prompt, line)?,
+        }
+        self.cursor_row = (self.prompt_cols + line.cursor) / self.width;
+        out.flush()
+    }
+
+    /// Rewrites prompt and line from the prompt's row, then places the cursor.
+    fn redraw(&mut self, out: &mut dyn Write, prompt: &str, line: &LineState) -> io::Result<()> {
+        if self.cursor_row > 0 {
+            write!(out, "\x1b[{}A", self.cursor_row)?;
+        }
+        // Clear first: erasing after writing would eat a last-column char.
+        write!(out, "\r\x1b[J{prompt}{}", line.text())?;
+        let end = self.prompt_cols + line.chars.len();
+        let mut end_row = end / self.width;
+        if end > 0 && end % self.width == 0 {
+            if line.cursor == line.chars.len() {
+                // Leave the terminal's pending-wrap state: go to the next row.
+                out.write_all(b"\n")?;
+            } else {
+                end_row -= 1;
+            }
+        }
+        let target = self.prompt_cols + line.cursor;
+        let (row, col) = (target / self.width, target % self.width);
+        if end_row > row {
+            write!(out, "\x1b[{}A", end_row - row)?;
+        }
+        out.write_all(b"\r")?;
+        if col > 0 {
+            write!(out, "\x1b[{col}C")?;
+        }
+        Ok(())
+    }
 }
 
 impl LineEditor {
@@ -483,7 +542,12 @@ impl LineEditor {
         out.flush()?;
         // The editor only ever runs on the process's own terminal stdin.
         let _raw = RawMode::enter(rustix::stdio::stdin())?;
-        let edit = self.edit(prompt, input, out, completer)?;
+        let width = termios::tcgetwinsize(rustix::stdio::stdout())
+            .map(|w| usize::from(w.ws_col))
+            .ok()
+            .filter(|w| *w > 0)
+            .unwrap_or(80);
+        let edit = self.edit(prompt, width, input, out, completer)?;
         if let Edit::Line(line) = &edit {
             self.remember(line);
         }
@@ -494,12 +558,14 @@ impl LineEditor {
     pub fn edit(
         &mut self,
         prompt: &str,
+        width: usize,
         input: &mut dyn ByteSource,
         out: &mut dyn Write,
         mut completer: Option<&mut Completer>,
     ) -> io::Result<Edit> {
         let history = self.history.clone();
         let mut session = Session::new(&history);
+        let mut screen = Screen::new(width, prompt);
         loop {
             let Some(key) = read_key(input)? else {
                 return Ok(if session.line.chars.is_empty() {
@@ -513,9 +579,9 @@ impl LineEditor {
             }
             let what = match key {
                 Key::Enter => {
-                    let ahead = session.line.chars.len() - session.line.cursor;
-                    if ahead > 0 {
-                        write!(out, "\x1b[{ahead}C")?;
+                    if session.line.cursor < session.line.chars.len() {
+                        session.line.cursor = session.line.chars.len();
+                        screen.paint(out, prompt, &session.line, &Paint::Redraw)?;
                     }
                     out.write_all(b"\n")?;
                     out.flush()?;
@@ -531,8 +597,10 @@ impl LineEditor {
                             write!(
                                 out,
                                 "\n{}",
-                                super::py::columnize(&refs, 79).replace('\n', "\r\n")
+                                super::py::columnize(&refs, width.saturating_sub(1))
                             )?;
+                            // The listing ends on a fresh row: the prompt goes there.
+                            screen.cursor_row = 0;
                         }
                         what
                     }
@@ -540,7 +608,7 @@ impl LineEditor {
                 },
                 other => session.apply(other),
             };
-            paint(out, prompt, &session.line, &what)?;
+            screen.paint(out, prompt, &session.line, &what)?;
         }
     }
 }
@@ -553,7 +621,7 @@ mod tests {
     fn run(editor: &mut LineEditor, keys: &[u8]) -> (Edit, String) {
         let mut input: VecDeque<u8> = keys.iter().copied().collect();
         let mut out = Vec::new();
-        let edit = editor.edit("p> ", &mut input, &mut out, None).unwrap();
+        let edit = editor.edit("p> ", 80, &mut input, &mut out, None).unwrap();
         if let Edit::Line(l) = &edit {
             editor.remember(l);
         }
@@ -632,12 +700,12 @@ mod tests {
         let mut input: VecDeque<u8> = b"sta\tr\t\r".iter().copied().collect();
         let mut out = Vec::new();
         let edit = e
-            .edit("p> ", &mut input, &mut out, Some(&mut comp))
+            .edit("p> ", 80, &mut input, &mut out, Some(&mut comp))
             .unwrap();
         assert_eq!(edit, Edit::Line("start ".into()));
         let mut input: VecDeque<u8> = b"st\t\t\r".iter().copied().collect();
         let mut out = Vec::new();
-        e.edit("p> ", &mut input, &mut out, Some(&mut comp))
+        e.edit("p> ", 80, &mut input, &mut out, Some(&mut comp))
             .unwrap();
         let shown = String::from_utf8_lossy(&out);
         assert!(shown.contains("start"), "{shown}");
@@ -661,6 +729,125 @@ mod tests {
         );
         e.load_history(&dir.join("missing"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Replays the escape sequences we emit on a tiny virtual terminal and
+    /// returns its rows and cursor, so redraws of wrapped lines are checked
+    /// by what a user would see.
+    fn screen_after(width: usize, bytes: &[u8]) -> (Vec<String>, (usize, usize)) {
+        let mut rows: Vec<Vec<char>> = vec![Vec::new()];
+        let (mut r, mut c) = (0usize, 0usize);
+        let mut pending_wrap = false;
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let mut chars = text.chars().peekable();
+        let ensure = |rows: &mut Vec<Vec<char>>, r: usize| {
+            while rows.len() <= r {
+                rows.push(Vec::new());
+            }
+        };
+        while let Some(ch) = chars.next() {
+            match ch {
+                '\r' => {
+                    c = 0;
+                    pending_wrap = false;
+                }
+                '\n' => {
+                    r += 1;
+                    c = 0;
+                    pending_wrap = false;
+                    ensure(&mut rows, r);
+                }
+                '\x07' => {}
+                '\x1b' => {
+                    chars.next();
+                    let mut n = String::new();
+                    let mut fin = ' ';
+                    for d in chars.by_ref() {
+                        if d.is_ascii_digit() {
+                            n.push(d);
+                        } else {
+                            fin = d;
+                            break;
+                        }
+                    }
+                    let n: usize = n.parse().unwrap_or(1);
+                    pending_wrap = false;
+                    match fin {
+                        'A' => r = r.saturating_sub(n),
+                        'B' => r += n,
+                        'C' => c = (c + n).min(width - 1),
+                        'D' => c = c.saturating_sub(n),
+                        'J' => {
+                            rows[r].truncate(c);
+                            rows.truncate(r + 1);
+                        }
+                        'K' => rows[r].truncate(c),
+                        _ => {}
+                    }
+                    ensure(&mut rows, r);
+                }
+                ch => {
+                    if pending_wrap {
+                        r += 1;
+                        c = 0;
+                        pending_wrap = false;
+                        ensure(&mut rows, r);
+                    }
+                    let row = &mut rows[r];
+                    while row.len() < c {
+                        row.push(' ');
+                    }
+                    if row.len() == c {
+                        row.push(ch);
+                    } else {
+                        row[c] = ch;
+                    }
+                    if c + 1 == width {
+                        pending_wrap = true;
+                    } else {
+                        c += 1;
+                    }
+                }
+            }
+        }
+        (
+            rows.into_iter().map(|r| r.into_iter().collect()).collect(),
+            (r, c),
+        )
+    }
+
+    fn typed(width: usize, keys: &[u8]) -> (Vec<String>, (usize, usize), Edit) {
+        let mut e = LineEditor::new();
+        let mut input: VecDeque<u8> = keys.iter().copied().collect();
+        let mut out = b"p> ".to_vec();
+        let edit = e.edit("p> ", width, &mut input, &mut out, None).unwrap();
+        let (rows, cursor) = screen_after(width, &out);
+        (rows, cursor, edit)
+    }
+
+    #[test]
+    fn wrapped_lines_redraw_in_place() {
+        // Width 10: "p> " + 12 chars spans two rows.
+        let (rows, cursor, _) = typed(10, b"abcdefghijkl");
+        assert_eq!(rows, vec!["p> abcdefg", "hijkl"]);
+        assert_eq!(cursor, (1, 5));
+        // Home, then delete the first char: the whole line shifts back.
+        let (rows, cursor, _) = typed(10, b"abcdefghijkl\x01\x1b[3~");
+        assert_eq!(rows, vec!["p> bcdefgh", "ijkl"]);
+        assert_eq!(cursor, (0, 3));
+        // Exactly filling a row moves the cursor to the next row.
+        let (rows, cursor, _) = typed(10, b"abcdefg");
+        assert_eq!(rows, vec!["p> abcdefg", ""]);
+        assert_eq!(cursor, (1, 0));
+        // Backspace across the row boundary.
+        let (rows, cursor, _) = typed(10, b"abcdefgh\x7f\x7f");
+        assert_eq!(rows, vec!["p> abcdef"]);
+        assert_eq!(cursor, (0, 9));
+        // Enter from the middle ends below the whole line.
+        let (rows, cursor, edit) = typed(10, b"abcdefghijkl\x01\r");
+        assert_eq!(edit, Edit::Line("abcdefghijkl".into()));
+        assert_eq!(rows, vec!["p> abcdefg", "hijkl", ""]);
+        assert_eq!(cursor, (2, 0));
     }
 
     #[test]
