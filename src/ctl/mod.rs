@@ -4,13 +4,14 @@
 //!
 //! Layout: `options` (command line, settings; the config section comes
 //! from `crate::config::load_ctl`); `transport`, `client` and `stream` talk to the server;
-//! `commands` holds the commands; `shell`, `console` and `lineedit` are the
+//! `commands` holds the commands and `format` their output lines; `shell`, `console` and `lineedit` are the
 //! interactive side; `py` and `raised` reproduce the Python details 4.3's
 //! output depends on.
 
 mod client;
 mod commands;
 mod console;
+mod format;
 mod help;
 mod interrupt;
 mod lineedit;
