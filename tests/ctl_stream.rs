@@ -1,0 +1,187 @@
+//! Following logs (`tail -f`, `maintail -f`), `fg`, Ctrl-C and a closed
+//! stdout: the long-running commands, compared with 4.3 where the output is
+//! deterministic and checked for their contract where it is timing-bound.
+
+mod ctl_util;
+
+use ctl_util::*;
+
+const STREAM_CONFIG: &str = "\
+[unix_http_server]
+file={dir}/s.sock
+
+[supervisord]
+logfile={dir}/supervisord.log
+pidfile={dir}/supervisord.pid
+childlogdir={dir}
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://{dir}/s.sock
+
+[program:talker]
+command=sh -c 'echo out-line; echo err-line >&2; exec sleep 1000'
+startsecs=0
+stdout_logfile={dir}/talker.out
+stderr_logfile={dir}/talker.err
+
+[program:ticker]
+command=sh -c 'while true; do echo tick; sleep 0.1; done'
+startsecs=0
+stdout_logfile={dir}/ticker.out
+
+[program:echoer]
+command=sh -c 'while read line; do echo \"got:$line\"; done'
+startsecs=0
+stdout_logfile={dir}/echoer.out
+
+[program:slow]
+command=sleep 1000
+startsecs=30
+autostart=false
+stdout_logfile=NONE
+";
+
+/// Runs `args`, waits for `ready` on stdout, presses Ctrl-C, returns the result.
+fn interrupted(ctl: &Ctl, args: &[&str], ready: &str) -> Output {
+    let run = Running::start(ctl, args, None);
+    run.wait_stdout(ready);
+    run.interrupt();
+    run.finish()
+}
+
+#[test]
+fn tail_f_and_maintail_f_end_on_ctrl_c_like_4_3() {
+    let mut daemon = Daemon::start("follow", STREAM_CONFIG);
+    daemon.wait_settled();
+    let ours = link_ours(&daemon.dir);
+    let conf = daemon.conf();
+    for (args, ready) in [
+        (
+            vec!["-c", conf.as_str(), "tail", "-f", "talker"],
+            "out-line\n",
+        ),
+        (
+            vec!["-c", conf.as_str(), "tail", "-f", "talker", "stderr"],
+            "err-line\n",
+        ),
+    ] {
+        let expected = interrupted(&Ctl::Python, &args, ready);
+        let got = interrupted(&ours, &args, ready);
+        assert_eq!(got, expected, "{args:?}");
+        assert_eq!(
+            got.stdout,
+            format!("==> Press Ctrl-C to exit <==\n{ready}\n")
+        );
+        assert_eq!(got.code, Some(0));
+    }
+    // The main log: the same shape (its tail may grow between the runs).
+    let args = ["-c", conf.as_str(), "maintail", "-f"];
+    for ctl in [&Ctl::Python, &ours] {
+        let out = interrupted(ctl, &args, "success: ");
+        assert!(
+            out.stdout.starts_with("==> Press Ctrl-C to exit <==\n"),
+            "{out:?}"
+        );
+        assert!(out.stdout.ends_with("\n\n"), "{out:?}");
+        assert_eq!((out.stderr.as_str(), out.code), ("", Some(0)));
+    }
+    // A stream the server refuses ends at once, with 4.3's message.
+    for name in ["nope", "slow"] {
+        let args = ["-c", conf.as_str(), "tail", "-f", name];
+        let subs = [(daemon.dir.display(), "<DIR>".to_string())];
+        compare_runs(&Ctl::Python, &subs, &ours, &subs, &args, &args, "", false);
+    }
+}
+
+#[test]
+fn fg_sends_lines_and_leaves_on_eof_or_ctrl_c() {
+    let mut daemon = Daemon::start("fg", STREAM_CONFIG);
+    daemon.wait_settled();
+    let ours = link_ours(&daemon.dir);
+    let conf = daemon.conf();
+    let mut run = Running::start(&ours, &["-c", &conf, "fg", "echoer"], None);
+    run.wait_stdout("==> Press Ctrl-C to exit <==\n");
+    run.send("hello\n");
+    run.wait_stdout("got:hello\n");
+    run.close_stdin();
+    let out = run.finish();
+    assert_eq!(out.code, Some(0));
+    assert!(out.stdout.ends_with("Exiting foreground\n"), "{out:?}");
+    assert_eq!(out.stderr, "");
+
+    let run = Running::start(&ours, &["-c", &conf, "fg", "ticker"], None);
+    run.wait_stdout("tick\n");
+    run.interrupt();
+    let out = run.finish();
+    assert_eq!(out.code, Some(0));
+    assert!(out.stdout.ends_with("Exiting foreground\n"), "{out:?}");
+
+    // Not-running and unknown processes: same as 4.3.
+    for args in [["fg", "slow"], ["fg", "nope"]] {
+        let full = ["-c", conf.as_str(), args[0], args[1]];
+        assert_same(&Ctl::Python, &ours, &full, "");
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let mut daemon = Daemon::start("pipe-closed", STREAM_CONFIG);
+    daemon.wait_settled();
+    let ours = link_ours(&daemon.dir);
+    let conf = daemon.conf();
+    // `supervisorctl tail -f ticker | head -1`: ends at the next write.
+    let mut cmd = ours.command();
+    cmd.args(["-c", &conf, "tail", "-f", "ticker"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 10];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let err = read_in_thread(child.stderr.take().unwrap());
+    let code = wait_with_deadline(&mut child, RUN_DEADLINE);
+    assert_eq!(code, Some(0));
+    assert_eq!(String::from_utf8_lossy(&err.recv().unwrap()), "");
+
+    // A long one-shot output cut short.
+    let mut cmd = ours.command();
+    cmd.args(["-c", &conf, "tail", "-100000", "ticker"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stdout.take());
+    let err = read_in_thread(child.stderr.take().unwrap());
+    let code = wait_with_deadline(&mut child, RUN_DEADLINE);
+    assert_eq!(code, Some(0));
+    assert_eq!(String::from_utf8_lossy(&err.recv().unwrap()), "");
+}
+
+#[test]
+fn ctrl_c_during_a_blocking_command() {
+    let mut daemon = Daemon::start("sigint", STREAM_CONFIG);
+    daemon.wait_settled();
+    let ours = link_ours(&daemon.dir);
+    let conf = daemon.conf();
+    // `start slow` blocks for startsecs=30; Ctrl-C ends supervisorctl the
+    // way an uncaught KeyboardInterrupt ends 4.3's.
+    let run = Running::start(&ours, &["-c", &conf, "start", "slow"], None);
+    daemon.wait_status("slow starting", |s| {
+        s.contains("slow                             STARTING")
+    });
+    run.interrupt();
+    let out = run.finish();
+    assert_eq!(out.code, Some(130));
+    assert_eq!(out.stderr, "KeyboardInterrupt\n");
+    // In the shell, Ctrl-C at the prompt ends the shell with status 0.
+    let run = Running::start(&ours, &["-c", &conf], None);
+    run.wait_stdout("supervisor> ");
+    run.interrupt();
+    let out = run.finish();
+    assert_eq!(out.code, Some(0));
+    assert!(out.stdout.ends_with("supervisor> \n"), "{out:?}");
+}

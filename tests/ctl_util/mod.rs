@@ -1,0 +1,773 @@
+//! Shared helpers for the supervisorctl tests: temp dirs, a real Python
+//! supervisord 4.3 to talk to, running our and Python's supervisorctl with
+//! a deadline, and masking what legitimately differs (pids, uptimes, stop
+//! times, Python install paths) before comparing outputs byte for byte.
+//!
+//! The Python tools are found in `$SUPERVISOR_PY_BIN` (default
+//! `/work/pyenv/bin`); the tests fail with a clear message without them.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Longest any single supervisorctl run may take.
+pub const RUN_DEADLINE: Duration = Duration::from_secs(30);
+/// Longest a daemon may take to come up with its programs settled.
+pub const START_DEADLINE: Duration = Duration::from_secs(25);
+/// Pause between polls of something we wait for.
+pub const POLL: Duration = Duration::from_millis(25);
+
+/// The directory holding Python's supervisord and supervisorctl.
+pub fn py_bin_dir() -> PathBuf {
+    let dir = std::env::var_os("SUPERVISOR_PY_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/pyenv/bin"));
+    for tool in ["supervisord", "supervisorctl", "python"] {
+        assert!(
+            dir.join(tool).exists(),
+            "Python Supervisor 4.3 not found: {} is missing. Create a venv with \
+             `pip install supervisor==4.3.0` and point SUPERVISOR_PY_BIN at its bin directory.",
+            dir.join(tool).display()
+        );
+    }
+    dir
+}
+
+pub fn our_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_supervisor"))
+}
+
+/// A directory removed when dropped.
+pub struct TempDir {
+    pub path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        // Short: unix socket paths must stay under 108 bytes.
+        let path = std::env::temp_dir().join(format!("ctl-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir { path }
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    pub fn display(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A TCP port nobody listens on right now.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// What a run printed and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: Option<i32>,
+}
+
+/// Spawns `cmd` with `stdin` written to it, and waits at most `deadline`.
+pub fn run_command(mut cmd: Command, stdin: &[u8], deadline: Duration) -> Output {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = read_in_thread(child.stdout.take().unwrap());
+    let err = read_in_thread(child.stderr.take().unwrap());
+    let code = wait_with_deadline(&mut child, deadline);
+    let _ = writer.join();
+    Output {
+        stdout: String::from_utf8_lossy(&out.recv().unwrap_or_default()).into_owned(),
+        stderr: String::from_utf8_lossy(&err.recv().unwrap_or_default()).into_owned(),
+        code,
+    }
+}
+
+pub fn read_in_thread<R: Read + Send + 'static>(mut r: R) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = r.read_to_end(&mut buf);
+        let _ = tx.send(buf);
+    });
+    rx
+}
+
+/// Waits for the child; kills it (and fails the test) after the deadline.
+pub fn wait_with_deadline(child: &mut Child, deadline: Duration) -> Option<i32> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("process {} did not finish within {deadline:?}", child.id());
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Polls `check` until it returns Some, or panics after `deadline`.
+pub fn wait_for<T>(what: &str, deadline: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Which supervisorctl to run.
+#[derive(Debug, Clone)]
+pub enum Ctl {
+    Python,
+    /// `supervisor supervisorctl ...`
+    Ours,
+    /// Our binary through a symlink named `supervisorctl` at this path.
+    OursLinked(PathBuf),
+}
+
+impl Ctl {
+    pub fn command(&self) -> Command {
+        match self {
+            Ctl::Python => Command::new(py_bin_dir().join("supervisorctl")),
+            Ctl::Ours => {
+                let mut c = Command::new(our_binary());
+                c.arg("supervisorctl");
+                c
+            }
+            Ctl::OursLinked(link) => Command::new(link),
+        }
+    }
+
+    /// The name this supervisorctl calls itself in usage messages.
+    pub fn progname(&self) -> String {
+        match self {
+            Ctl::Python => py_bin_dir().join("supervisorctl").display().to_string(),
+            Ctl::Ours => "supervisorctl".into(),
+            Ctl::OursLinked(link) => link.display().to_string(),
+        }
+    }
+
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut cmd = self.command();
+        cmd.args(args).env("LANG", "C.UTF-8").env_remove("TERM");
+        run_command(cmd, stdin.as_bytes(), RUN_DEADLINE)
+    }
+}
+
+/// A symlink named `supervisorctl` to our binary, inside `dir`.
+pub fn link_ours(dir: &TempDir) -> Ctl {
+    let link = dir.join("supervisorctl");
+    if !link.exists() {
+        std::os::unix::fs::symlink(our_binary(), &link).unwrap();
+    }
+    Ctl::OursLinked(link)
+}
+
+/// A Python supervisord 4.3 running in the foreground; stopped when dropped.
+pub struct Daemon {
+    pub dir: TempDir,
+    pub config: PathBuf,
+    child: Child,
+}
+
+impl Daemon {
+    /// Starts supervisord with `body` (config text in which `{dir}` is the
+    /// daemon's own temp dir) and waits until `settled` holds for the
+    /// output of `status`.
+    pub fn start(tag: &str, body: &str) -> Daemon {
+        let dir = TempDir::new(tag);
+        let config = dir.join("supervisord.conf");
+        std::fs::write(&config, body.replace("{dir}", &dir.display())).unwrap();
+        let log = std::fs::File::create(dir.join("daemon.out")).unwrap();
+        let child = Command::new(py_bin_dir().join("supervisord"))
+            .arg("-n")
+            .arg("-c")
+            .arg(&config)
+            .current_dir(&dir.path)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start python supervisord");
+        Daemon { dir, config, child }
+    }
+
+    pub fn conf(&self) -> String {
+        self.config.display().to_string()
+    }
+
+    pub fn sock(&self) -> PathBuf {
+        self.dir.join("s.sock")
+    }
+
+    /// Waits until the unix socket answers, then until no process is
+    /// STARTING or BACKOFF.
+    pub fn wait_settled(&mut self) {
+        let sock = self.sock();
+        wait_for("the daemon's socket", START_DEADLINE, || {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let log = std::fs::read_to_string(self.dir.join("daemon.out")).unwrap_or_default();
+                panic!("supervisord exited early ({status}):\n{log}");
+            }
+            UnixStream::connect(&sock).ok()
+        });
+        self.wait_status("all programs settled", |s| {
+            !s.contains(" STARTING ") && !s.contains(" BACKOFF ") && !s.contains(" STOPPING ")
+        });
+    }
+
+    /// Polls our supervisorctl's `status` until `check` accepts its output.
+    pub fn wait_status(&self, what: &str, check: impl Fn(&str) -> bool) {
+        let conf = self.conf();
+        wait_for(what, START_DEADLINE, || {
+            let out = Ctl::Ours.run(&["-c", &conf, "status"], "");
+            check(&out.stdout).then_some(())
+        });
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the daemon process has exited (e.g. after `shutdown`).
+    pub fn wait_exit(&mut self) {
+        let deadline = START_DEADLINE;
+        let child = &mut self.child;
+        wait_for("supervisord to exit", deadline, || {
+            child.try_wait().unwrap()
+        });
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        if let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        }
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(15) {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(POLL);
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The config most tests use. `{dir}` is replaced by the daemon's dir.
+pub const STANDARD_CONFIG: &str = "\
+[unix_http_server]
+file={dir}/s.sock
+
+[supervisord]
+logfile={dir}/supervisord.log
+pidfile={dir}/supervisord.pid
+childlogdir={dir}
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://{dir}/s.sock
+
+[program:sleeper]
+command=sleep 1000
+startsecs=0
+stdout_logfile={dir}/sleeper.out
+stderr_logfile={dir}/sleeper.err
+
+[program:talker]
+command=sh -c 'echo out-line; echo err-line >&2; exec sleep 1000'
+startsecs=0
+stdout_logfile={dir}/talker.out
+stderr_logfile={dir}/talker.err
+
+[program:failer]
+command=/bin/false
+startsecs=1
+startretries=0
+stdout_logfile={dir}/failer.out
+
+[program:manual]
+command=sleep 1000
+autostart=false
+startsecs=0
+stdout_logfile={dir}/manual.out
+
+[program:nolog]
+command=sleep 1000
+startsecs=0
+stdout_logfile=NONE
+stderr_logfile=NONE
+
+[program:num]
+command=sleep 1000
+numprocs=2
+process_name=%(program_name)s_%(process_num)d
+startsecs=0
+stdout_logfile={dir}/num_%(process_num)d.out
+
+[group:grp]
+programs=manual
+";
+
+/// Replaces each `pattern` digit run after `prefix` with `N`.
+fn mask_after(line: &str, prefix: &str, replacement: &str, allowed: fn(char) -> bool) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(pos) = rest.find(prefix) {
+        out.push_str(&rest[..pos + prefix.len()]);
+        let after = &rest[pos + prefix.len()..];
+        let len = after.find(|c: char| !allowed(c)).unwrap_or(after.len());
+        if len > 0 {
+            out.push_str(replacement);
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Masks a `Nov 23 06:59 PM` stop time.
+fn mask_dates(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let shape = "Aaa 00 00:00 AM";
+    let fits = |i: usize| {
+        shape.chars().enumerate().all(|(k, s)| {
+            let Some(&c) = chars.get(i + k) else {
+                return false;
+            };
+            match s {
+                'A' => c.is_ascii_uppercase(),
+                'a' => c.is_ascii_lowercase(),
+                '0' => c.is_ascii_digit(),
+                'M' => c == 'M',
+                other => c == other,
+            }
+        })
+    };
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if fits(i) {
+            out.push_str("<DATE>");
+            i += shape.len();
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `file: /long/python/path/x.py line:` -> `file: x.py line:`.
+fn mask_python_files(line: &str) -> String {
+    let Some(start) = line.find("file: ") else {
+        return line.to_string();
+    };
+    let after = &line[start + 6..];
+    let Some(end) = after.find(" line: ") else {
+        return line.to_string();
+    };
+    let path = &after[..end];
+    let base = path.rsplit('/').next().unwrap_or(path);
+    format!("{}file: {}{}", &line[..start], base, &after[end..])
+}
+
+/// Masks what differs between two honest runs against the same daemon.
+pub fn normalize(text: &str, substitutions: &[(String, String)]) -> String {
+    let mut text = text.to_string();
+    for (from, to) in substitutions {
+        if !from.is_empty() {
+            text = text.replace(from.as_str(), to);
+        }
+    }
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let mut l = mask_after(body, "pid ", "N", |c| c.is_ascii_digit());
+        l = mask_after(&l, "uptime ", "T", |c| c.is_ascii_digit() || c == ':');
+        l = mask_dates(&l);
+        l = mask_python_files(&l);
+        if !l.is_empty() && l != "0" && l.chars().all(|c| c.is_ascii_digit()) {
+            l = "N".into();
+        }
+        out.push_str(&l);
+        out.push_str(nl);
+    }
+    out
+}
+
+/// Runs both supervisorctls with the same arguments and input and asserts
+/// the same stdout, stderr and exit status after masking.
+pub fn assert_same(python: &Ctl, ours: &Ctl, args: &[&str], stdin: &str) -> Output {
+    assert_same_with(
+        python,
+        &prog_subs(python),
+        ours,
+        &prog_subs(ours),
+        args,
+        args,
+        stdin,
+    )
+}
+
+/// Masks the program name where usage texts show it.
+pub fn prog_subs(ctl: &Ctl) -> Vec<(String, String)> {
+    let name = ctl.progname();
+    vec![
+        (format!("Usage: {name} "), "Usage: <PROG> ".to_string()),
+        (format!("use {name} -h"), "use <PROG> -h".to_string()),
+    ]
+}
+
+/// Sorts the lines of a text (for outputs whose order 4.3 leaves to chance).
+pub fn sorted_lines(text: &str) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// `assert_same` with separate arguments and masks for each side (twin
+/// daemons live in different directories).
+pub fn assert_same_with(
+    python: &Ctl,
+    subs_py: &[(String, String)],
+    ours: &Ctl,
+    subs_ours: &[(String, String)],
+    args_py: &[&str],
+    args_ours: &[&str],
+    stdin: &str,
+) -> Output {
+    compare_runs(
+        python, subs_py, ours, subs_ours, args_py, args_ours, stdin, false,
+    )
+}
+
+/// The comparison itself; `unordered` compares stdout as sets of lines.
+#[allow(clippy::too_many_arguments)]
+pub fn compare_runs(
+    python: &Ctl,
+    subs_py: &[(String, String)],
+    ours: &Ctl,
+    subs_ours: &[(String, String)],
+    args_py: &[&str],
+    args_ours: &[&str],
+    stdin: &str,
+    unordered: bool,
+) -> Output {
+    let expected = python.run(args_py, stdin);
+    let got = ours.run(args_ours, stdin);
+    let mut e_out = normalize(&expected.stdout, subs_py);
+    let mut g_out = normalize(&got.stdout, subs_ours);
+    if unordered {
+        e_out = sorted_lines(&e_out);
+        g_out = sorted_lines(&g_out);
+    }
+    let e_err = normalize(&expected.stderr, subs_py);
+    let g_err = normalize(&got.stderr, subs_ours);
+    assert_eq!(
+        (g_out.as_str(), g_err.as_str(), got.code),
+        (e_out.as_str(), e_err.as_str(), expected.code),
+        "\nsupervisorctl {args_ours:?} (stdin {stdin:?}) differs from 4.3\n--- 4.3 stdout:\n{e_out}--- ours stdout:\n{g_out}--- 4.3 stderr:\n{e_err}--- ours stderr:\n{g_err}"
+    );
+    got
+}
+
+/// Writes the pty driver (Python's `pty` module) into `dir` and returns its path.
+/// It runs a program on a fresh pseudo-terminal, types each input piece after
+/// the output has been quiet for a moment, and prints what the terminal showed.
+pub fn pty_driver(dir: &TempDir) -> PathBuf {
+    let path = dir.join("ptydrive.py");
+    std::fs::write(&path, PTY_DRIVER).unwrap();
+    path
+}
+
+const PTY_DRIVER: &str = r#"
+import os, pty, sys, time, select, json
+pieces = json.loads(sys.argv[1])
+quiet = float(sys.argv[2])
+argv = sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ.pop("TERM", None)
+    os.execv(argv[0], argv)
+out = b''
+def drain(limit, wait_for=None):
+    global out
+    end = time.time() + limit
+    last = time.time()
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.02)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                return False
+            if not d:
+                return False
+            out += d
+            last = time.time()
+        elif wait_for is not None and wait_for in out and time.time() - last > quiet:
+            return True
+        elif wait_for is None and time.time() - last > quiet:
+            return True
+    return True
+for piece in pieces:
+    text = piece.get("expect")
+    drain(20, text.encode() if text else None)
+    os.write(fd, piece["send"].encode("latin-1"))
+drain(20)
+deadline = time.time() + 20
+status = None
+while time.time() < deadline:
+    p, st = os.waitpid(pid, os.WNOHANG)
+    if p:
+        status = os.waitstatus_to_exitcode(st)
+        break
+    time.sleep(0.02)
+if status is None:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    status = "timeout"
+sys.stdout.write(json.dumps({"out": out.decode("utf-8", "replace"), "status": status}))
+"#;
+
+/// Runs `argv` on a pseudo-terminal, sending each (wait-for text, keys) pair.
+pub fn run_on_pty(dir: &TempDir, argv: &[&str], pieces: &[(&str, &str)]) -> (String, String) {
+    let driver = pty_driver(dir);
+    let json_pieces: Vec<String> = pieces
+        .iter()
+        .map(|(expect, send)| {
+            format!(
+                "{{\"expect\": {}, \"send\": {}}}",
+                json_string(expect),
+                json_string(send)
+            )
+        })
+        .collect();
+    let mut cmd = Command::new(py_bin_dir().join("python"));
+    cmd.arg(&driver)
+        .arg(format!("[{}]", json_pieces.join(", ")))
+        .arg("0.3")
+        .args(argv);
+    let out = run_command(cmd, b"", Duration::from_secs(60));
+    assert_eq!(out.code, Some(0), "pty driver failed: {}", out.stderr);
+    let text = out.stdout;
+    // Tiny JSON reader for the two fields the driver prints.
+    let screen = json_field(&text, "out");
+    let status = json_field(&text, "status");
+    (screen, status)
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn json_field(text: &str, key: &str) -> String {
+    let marker = format!("\"{key}\": ");
+    let Some(start) = text.find(&marker) else {
+        return String::new();
+    };
+    let rest = &text[start + marker.len()..];
+    if !rest.starts_with('"') {
+        return rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+    }
+    let mut out = String::new();
+    let mut chars = rest[1..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                Some('t') => out.push('\t'),
+                Some('u') => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        out.push(ch);
+                    }
+                }
+                Some(other) => out.push(other),
+                None => break,
+            },
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Reads `path` (a log) as text, empty when missing.
+pub fn read_text(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// A supervisorctl left running (e.g. `tail -f`), its output collected.
+pub struct Running {
+    pub child: Child,
+    stdin: Option<std::process::ChildStdin>,
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+fn collect_into<R: Read + Send + 'static>(mut r: R) -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&buf);
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match r.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => sink.lock().unwrap().extend_from_slice(&chunk[..n]),
+            }
+        }
+    });
+    buf
+}
+
+impl Running {
+    /// Starts `ctl args`, with stdin from `stdin` (kept open when None).
+    pub fn start(ctl: &Ctl, args: &[&str], stdin: Option<&str>) -> Running {
+        let mut cmd = ctl.command();
+        cmd.args(args)
+            .env("LANG", "C.UTF-8")
+            .env_remove("TERM")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn supervisorctl");
+        let mut input = child.stdin.take();
+        if let Some(text) = stdin {
+            if let Some(mut pipe) = input.take() {
+                let _ = pipe.write_all(text.as_bytes());
+            }
+        }
+        let stdout = collect_into(child.stdout.take().unwrap());
+        let stderr = collect_into(child.stderr.take().unwrap());
+        Running {
+            child,
+            stdin: input,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Types `text` on the process's stdin (kept open since `start`).
+    pub fn send(&mut self, text: &str) {
+        if let Some(pipe) = self.stdin.as_mut() {
+            pipe.write_all(text.as_bytes()).unwrap();
+            pipe.flush().unwrap();
+        }
+    }
+
+    /// Ends stdin (EOF for the process).
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until stdout contains `text`.
+    pub fn wait_stdout(&self, text: &str) {
+        wait_for(&format!("{text:?} on stdout"), RUN_DEADLINE, || {
+            self.stdout().contains(text).then_some(())
+        });
+    }
+
+    /// Sends SIGINT, as Ctrl-C would.
+    pub fn interrupt(&self) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    }
+
+    /// Waits for the exit; returns (stdout, stderr, exit code).
+    pub fn finish(mut self) -> Output {
+        self.stdin = None;
+        let code = wait_with_deadline(&mut self.child, RUN_DEADLINE);
+        // Let the reader threads drain what the process wrote last.
+        wait_for("output readers", RUN_DEADLINE, || {
+            (strong_count(&self.stdout) == 1 && strong_count(&self.stderr) == 1).then_some(())
+        });
+        Output {
+            stdout: self.stdout(),
+            stderr: self.stderr(),
+            code,
+        }
+    }
+}
+
+fn strong_count<T>(a: &std::sync::Arc<T>) -> usize {
+    std::sync::Arc::strong_count(a)
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
