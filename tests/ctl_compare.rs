@@ -2,9 +2,7 @@
 //! arguments against the same daemon state must give the same stdout,
 //! stderr and exit status (pids, uptimes and stop times masked).
 
-mod ctl_util;
-
-use ctl_util::*;
+use crate::ctl_util::*;
 
 /// Runs `args` (after `-c <conf>`) through both and compares.
 fn same(daemon: &Daemon, ours: &Ctl, args: &[&str]) -> Output {

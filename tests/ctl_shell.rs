@@ -3,9 +3,7 @@
 //! editing, history, completion, Ctrl-C/Ctrl-D), and the 401 prompts of an
 //! inet server with a username and password.
 
-mod ctl_util;
-
-use ctl_util::*;
+use crate::ctl_util::*;
 
 fn shell_same(daemon: &Daemon, ours: &Ctl, extra: &[&str], stdin: &str) -> Output {
     let conf = daemon.conf();

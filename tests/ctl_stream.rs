@@ -2,9 +2,7 @@
 //! stdout: the long-running commands, compared with 4.3 where the output is
 //! deterministic and checked for their contract where it is timing-bound.
 
-mod ctl_util;
-
-use ctl_util::*;
+use crate::ctl_util::*;
 
 const STREAM_CONFIG: &str = "\
 [unix_http_server]

@@ -2,8 +2,12 @@
 //! drives the real `supervisor` binary through its mode names, or hammers
 //! the public parsers.
 
+mod ctl_util;
 mod util;
 
+mod ctl_compare;
+mod ctl_shell;
+mod ctl_stream;
 mod daemon;
 mod fuzz_parsers;
 mod init;

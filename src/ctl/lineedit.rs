@@ -432,7 +432,8 @@ impl Screen {
     /// Whether appending at the end can be shown by echoing alone: the
     /// cursor must not land on a row boundary (wrapping is left to redraws).
     fn can_echo(&self, line: &LineState) -> bool {
-        line.cursor == line.chars.len() && (self.prompt_cols + line.chars.len()) % self.width != 0
+        line.cursor == line.chars.len()
+            && !(self.prompt_cols + line.chars.len()).is_multiple_of(self.width)
     }
 
     fn paint(
@@ -465,7 +466,7 @@ impl Screen {
         write!(out, "\r\x1b[J{prompt}{}", line.text())?;
         let end = self.prompt_cols + line.chars.len();
         let mut end_row = end / self.width;
-        if end > 0 && end % self.width == 0 {
+        if end > 0 && end.is_multiple_of(self.width) {
             if line.cursor == line.chars.len() {
                 // Leave the terminal's pending-wrap state: go to the next row.
                 out.write_all(b"\n")?;
