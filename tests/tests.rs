@@ -12,3 +12,4 @@ mod daemon;
 mod fuzz_parsers;
 mod init;
 mod pidproxy;
+mod web;

@@ -312,18 +312,24 @@ where
                 return logtail(core, stream, &request).await;
             }
         } else {
-            let page = crate::http::ui::page(core, &request);
+            let page = crate::http::ui::page(core, &request, &body).await;
             let headers: Vec<(&str, &str)> = page
                 .headers
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            write_response(
+            // HEAD: the GET's head, Content-Length included, and no body.
+            let body_len = page.body.len();
+            let body: &[u8] = if request.method == "HEAD" {
+                &[]
+            } else {
+                &page.body
+            };
+            write_response_sized(
                 stream,
-                page.status,
-                reason(page.status),
+                (page.status, reason(page.status)),
                 &headers,
-                &page.body,
+                (body, body_len),
                 keep_alive,
             )
             .await?;
@@ -364,6 +370,28 @@ async fn write_response<T>(
 where
     T: Read + Write + AsFd + async_io::IoSafe,
 {
+    write_response_sized(
+        stream,
+        (status, reason),
+        headers,
+        (body, body.len()),
+        keep_alive,
+    )
+    .await
+}
+
+/// Like `write_response`, but Content-Length is `body.1`, which may differ
+/// from the bytes sent (`body.0`) when answering HEAD.
+async fn write_response_sized<T>(
+    stream: &mut Async<T>,
+    (status, reason): (u16, &str),
+    headers: &[(&str, &str)],
+    (body, content_length): (&[u8], usize),
+    keep_alive: bool,
+) -> io::Result<()>
+where
+    T: Read + Write + AsFd + async_io::IoSafe,
+{
     let mut head = format!(
         "HTTP/1.0 {status} {reason}\r\nServer: supervisor/{}\r\n",
         crate::VERSION
@@ -371,7 +399,7 @@ where
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    head.push_str(&format!("Content-Length: {content_length}\r\n"));
     head.push_str(if keep_alive {
         "Connection: keep-alive\r\n\r\n"
     } else {
