@@ -73,6 +73,35 @@ pub fn repr(s: &str) -> String {
     out
 }
 
+/// Python's `repr()` of a bytes object (`b'\\xffabc\\n'`), as 4.3 shows
+/// child output that is not UTF-8 in the main log.
+pub fn bytes_repr(data: &[u8]) -> String {
+    let quote = if data.contains(&b'\'') && !data.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::with_capacity(data.len() + 3);
+    out.push('b');
+    out.push(char::from(quote));
+    for &byte in data {
+        match byte {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b if b == quote => {
+                out.push('\\');
+                out.push(char::from(b));
+            }
+            0x20..=0x7e => out.push(char::from(byte)),
+            _ => out.push_str(&format!("\\x{byte:02x}")),
+        }
+    }
+    out.push(char::from(quote));
+    out
+}
+
 /// The symbolic name of an errno, as Python's `errno.errorcode` gives it.
 pub fn errno_name(code: i32) -> String {
     use rustix::io::Errno;
@@ -535,7 +564,7 @@ impl Core {
         if !data.is_empty() && self.log.enabled(crate::config::LogLevel::Debug) {
             let text = match std::str::from_utf8(data) {
                 Ok(text) => text.to_string(),
-                Err(_) => format!("Undecodable: {data:?}"),
+                Err(_) => format!("Undecodable: {}", bytes_repr(data)),
             };
             self.log.log(
                 crate::config::LogLevel::Debug,
@@ -556,6 +585,17 @@ mod tests {
         assert_eq!(repr("it's"), "\"it's\"");
         assert_eq!(repr("a'b\"c"), "'a\\'b\"c'");
         assert_eq!(repr("tab\there"), "'tab\\there'");
+    }
+
+    /// Bug: undecodable output was copied to the main log as a Rust byte
+    /// list (`[255, 97]`) instead of 4.3's `Undecodable: b'\xffa'`.
+    #[test]
+    fn undecodable_output_is_shown_as_python_bytes_repr() {
+        assert_eq!(bytes_repr(b"\xffabc\n"), "b'\\xffabc\\n'");
+        assert_eq!(bytes_repr(b"it's"), "b\"it's\"");
+        assert_eq!(bytes_repr(b"'\""), "b'\\'\"'");
+        assert_eq!(bytes_repr(b"\\\t\r\x00\x7f~ "), "b'\\\\\\t\\r\\x00\\x7f~ '");
+        assert_eq!(bytes_repr(b""), "b''");
     }
 
     #[test]
