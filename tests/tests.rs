@@ -6,4 +6,5 @@ mod util;
 
 mod daemon;
 mod fuzz_parsers;
+mod logs;
 mod pidproxy;

@@ -467,7 +467,12 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         assert!(result.is_ok(), "{result:?}");
         assert_eq!(notices, vec![], "output was dropped");
-        assert!(finished, "only {} of {} bytes arrived", got.len(), data.len());
+        assert!(
+            finished,
+            "only {} of {} bytes arrived",
+            got.len(),
+            data.len()
+        );
         assert!(got == data, "bytes differ");
     }
 
