@@ -102,6 +102,19 @@ pub fn bytes_repr(data: &[u8]) -> String {
     out
 }
 
+/// 4.3's `'%(name)r %(channel)s output:\n%(data)s'` debug copy of output.
+fn main_log_copy(name: &str, stream: Stream, data: &[u8]) -> String {
+    match std::str::from_utf8(data) {
+        Ok(text) => format!("{} {} output:\n{text}", repr(name), stream.name()),
+        Err(_) => format!(
+            "{} {} output:\nUndecodable: {}",
+            repr(name),
+            stream.name(),
+            bytes_repr(data)
+        ),
+    }
+}
+
 /// The symbolic name of an errno, as Python's `errno.errorcode` gives it.
 pub fn errno_name(code: i32) -> String {
     use rustix::io::Errno;
@@ -542,11 +555,11 @@ impl Core {
         data: &[u8],
     ) -> Option<Congestion> {
         let strip = self.config.supervisord.strip_ansi;
+        // On the flood path: no allocation per chunk unless a copy goes to
+        // the main log (debug) or escapes are stripped.
         let slot = self.procs.get_mut(&id)?;
-        let name = slot.config.name.clone();
-        let redirected = slot.config.redirect_stderr;
         let channel = match stream {
-            Stream::Stderr if !redirected => &mut slot.stderr,
+            Stream::Stderr if !slot.config.redirect_stderr => &mut slot.stderr,
             _ => &mut slot.stdout,
         };
         let stripped;
@@ -562,13 +575,9 @@ impl Core {
             self.log.log(notice.level(), &notice.to_string());
         }
         if !data.is_empty() && self.log.enabled(crate::config::LogLevel::Debug) {
-            let text = match std::str::from_utf8(data) {
-                Ok(text) => text.to_string(),
-                Err(_) => format!("Undecodable: {}", bytes_repr(data)),
-            };
             self.log.log(
                 crate::config::LogLevel::Debug,
-                &format!("{} {} output:\n{}", repr(&name), stream.name(), text),
+                &main_log_copy(&slot.config.name, stream, data),
             );
         }
         congestion
@@ -596,6 +605,18 @@ mod tests {
         assert_eq!(bytes_repr(b"'\""), "b'\\'\"'");
         assert_eq!(bytes_repr(b"\\\t\r\x00\x7f~ "), "b'\\\\\\t\\r\\x00\\x7f~ '");
         assert_eq!(bytes_repr(b""), "b''");
+    }
+
+    #[test]
+    fn main_log_copies_read_like_4_3s() {
+        assert_eq!(
+            main_log_copy("web", Stream::Stdout, b"hi\n"),
+            "'web' stdout output:\nhi\n"
+        );
+        assert_eq!(
+            main_log_copy("it's", Stream::Stderr, b"\xff"),
+            "\"it's\" stderr output:\nUndecodable: b'\\xff'"
+        );
     }
 
     #[test]
