@@ -11,5 +11,6 @@ mod ctl_stream;
 mod daemon;
 mod fuzz_parsers;
 mod init;
+mod logs;
 mod pidproxy;
 mod web;

@@ -171,13 +171,26 @@ impl Daemon {
     }
 
     pub fn start_with(sb: &Sandbox, conf: &Path) -> Daemon {
-        let child = Command::new(sb.mode("supervisord"))
+        Daemon::start_with_stdout(sb, conf, Stdio::null())
+    }
+
+    /// `start_with`, with supervisord's own stdout (where nodaemon mode
+    /// echoes the main log and `/dev/stdout` logs land) sent to `stdout`;
+    /// with `Stdio::piped()` the read end is in `child.stdout`.
+    pub fn start_with_stdout(sb: &Sandbox, conf: &Path, stdout: Stdio) -> Daemon {
+        Daemon::start_program(sb, &sb.mode("supervisord"), conf, stdout)
+    }
+
+    /// Any supervisord-compatible program (ours, or Python 4.3's script
+    /// from [`python_bin`]) run as `PROGRAM -n -c CONF`.
+    pub fn start_program(sb: &Sandbox, program: &Path, conf: &Path, stdout: Stdio) -> Daemon {
+        let child = Command::new(program)
             .arg("-n")
             .arg("-c")
             .arg(conf)
             .current_dir(&sb.dir)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::from(
                 std::fs::File::create(sb.path("supervisord.stderr")).expect("stderr file"),
             ))

@@ -48,6 +48,48 @@ impl CommandError {
 pub use crate::config::values::repr;
 pub use crate::log::writer::errno_name;
 
+/// Python's `repr()` of a bytes object (`b'\\xffabc\\n'`), as 4.3 shows
+/// child output that is not UTF-8 in the main log.
+pub fn bytes_repr(data: &[u8]) -> String {
+    let quote = if data.contains(&b'\'') && !data.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::with_capacity(data.len() + 3);
+    out.push('b');
+    out.push(char::from(quote));
+    for &byte in data {
+        match byte {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b if b == quote => {
+                out.push('\\');
+                out.push(char::from(b));
+            }
+            0x20..=0x7e => out.push(char::from(byte)),
+            _ => out.push_str(&format!("\\x{byte:02x}")),
+        }
+    }
+    out.push(char::from(quote));
+    out
+}
+
+/// 4.3's `'%(name)r %(channel)s output:\n%(data)s'` debug copy of output.
+fn main_log_copy(name: &str, stream: Stream, data: &[u8]) -> String {
+    match std::str::from_utf8(data) {
+        Ok(text) => format!("{} {} output:\n{text}", repr(name), stream.name()),
+        Err(_) => format!(
+            "{} {} output:\nUndecodable: {}",
+            repr(name),
+            stream.name(),
+            bytes_repr(data)
+        ),
+    }
+}
+
 /// The environment value a child would see for `key` (program env first).
 fn child_env_var(process: &config::Process, config: &Config, key: &str) -> Option<String> {
     process
@@ -445,11 +487,11 @@ impl Core {
         data: &[u8],
     ) -> Option<Congestion> {
         let strip = self.config.supervisord.strip_ansi;
+        // On the flood path: no allocation per chunk unless a copy goes to
+        // the main log (debug) or escapes are stripped.
         let slot = self.procs.get_mut(&id)?;
-        let name = slot.config.name.clone();
-        let redirected = slot.config.redirect_stderr;
         let channel = match stream {
-            Stream::Stderr if !redirected => &mut slot.stderr,
+            Stream::Stderr if !slot.config.redirect_stderr => &mut slot.stderr,
             _ => &mut slot.stdout,
         };
         let stripped;
@@ -465,15 +507,39 @@ impl Core {
             self.log.log(notice.level(), &notice.to_string());
         }
         if !data.is_empty() && self.log.enabled(crate::config::LogLevel::Debug) {
-            let text = match std::str::from_utf8(data) {
-                Ok(text) => text.to_string(),
-                Err(_) => format!("Undecodable: {data:?}"),
-            };
             self.log.log(
                 crate::config::LogLevel::Debug,
-                &format!("{} {} output:\n{}", repr(&name), stream.name(), text),
+                &main_log_copy(&slot.config.name, stream, data),
             );
         }
         congestion
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bug: undecodable output was copied to the main log as a Rust byte
+    /// list (`[255, 97]`) instead of 4.3's `Undecodable: b'\xffa'`.
+    #[test]
+    fn undecodable_output_is_shown_as_python_bytes_repr() {
+        assert_eq!(bytes_repr(b"\xffabc\n"), "b'\\xffabc\\n'");
+        assert_eq!(bytes_repr(b"it's"), "b\"it's\"");
+        assert_eq!(bytes_repr(b"'\""), "b'\\'\"'");
+        assert_eq!(bytes_repr(b"\\\t\r\x00\x7f~ "), "b'\\\\\\t\\r\\x00\\x7f~ '");
+        assert_eq!(bytes_repr(b""), "b''");
+    }
+
+    #[test]
+    fn main_log_copies_read_like_4_3s() {
+        assert_eq!(
+            main_log_copy("web", Stream::Stdout, b"hi\n"),
+            "'web' stdout output:\nhi\n"
+        );
+        assert_eq!(
+            main_log_copy("it's", Stream::Stderr, b"\xff"),
+            "\"it's\" stderr output:\nUndecodable: b'\\xff'"
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! of the child, as in 4.3.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::config::{self, Config, LogLevel, LogTarget};
 use crate::log::activity::MainLog;
@@ -87,13 +87,23 @@ fn target_path(
     match target {
         LogTarget::None | LogTarget::Syslog => None,
         LogTarget::Path(p) => Some(p.clone()),
-        LogTarget::Auto => Some(crate::log::writer::auto_log_path(
+        LogTarget::Auto => Some(auto_target(
             &config.supervisord.childlogdir,
             &process.name,
             stream,
             &config.supervisord.identifier,
         )),
     }
+}
+
+/// A fresh AUTO log, created private (0600) as 4.3's `mkstemp` makes it
+/// whatever the umask. When it cannot be created (childlogdir gone), the
+/// name alone is returned: the channel then reports the failure and keeps
+/// retrying, as for any log that cannot be opened.
+fn auto_target(childlogdir: &Path, name: &str, stream: &str, identifier: &str) -> PathBuf {
+    crate::log::writer::create_auto_log(childlogdir, name, stream, identifier).unwrap_or_else(
+        |_| crate::log::writer::auto_log_path(childlogdir, name, stream, identifier),
+    )
 }
 
 /// Opens both channels of a process as its config says.
@@ -157,6 +167,27 @@ pub fn strip_ansi(data: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bug: AUTO logs were created with the umask's mode (0644) where 4.3's
+    /// mkstemp makes them 0600, exposing child output to other users.
+    #[test]
+    fn auto_logs_are_private_like_mkstemp() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!(
+            "sv-output-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = auto_target(&dir, "web", "stdout", "supervisor");
+        let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777);
+        let other = auto_target(&dir, "web", "stdout", "supervisor");
+        let missing = auto_target(&dir.join("gone"), "web", "stdout", "supervisor");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(mode.ok(), Some(0o600), "{path:?}");
+        assert_ne!(path, other, "every activation gets its own file");
+        assert_eq!(missing.parent(), Some(dir.join("gone").as_path()));
+    }
 
     #[test]
     fn strip_ansi_removes_colour_codes() {

@@ -12,7 +12,7 @@ use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
 
 /// Why a range read failed; the RPC layer maps each to the fault of the same
-/// name (BAD_ARGUMENTS 3, NO_FILE 10, FAILED 30).
+/// name (BAD_ARGUMENTS 3, NO_FILE 20, FAILED 30).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadError {
     /// A negative offset with a non-zero length, or a negative length.

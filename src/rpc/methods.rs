@@ -377,10 +377,11 @@ fn parse_signal(value: Option<&Value>) -> Result<i32, Fault> {
 }
 
 fn read_file(path: Option<std::path::PathBuf>, offset: i64, length: i64) -> Reply {
+    // 4.3's RPCError(NO_FILE, logfile) adds no detail when logfile is None.
     let shown = path
         .as_ref()
         .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "None".into());
+        .unwrap_or_default();
     let Some(path) = path.filter(|p| p.exists()) else {
         return Err(Code::NoFile.fault(shown));
     };
@@ -715,6 +716,20 @@ fn config_info(core: &Shared) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bug: a process without a log (stderr_logfile=NONE, redirect_stderr)
+    /// answered `NO_FILE: None`; 4.3 answers a bare `NO_FILE`.
+    #[test]
+    fn reading_a_log_that_is_none_is_a_bare_no_file() {
+        let fault = read_file(None, 0, 0).err();
+        assert_eq!(fault.as_ref().map(|f| f.string.as_str()), Some("NO_FILE"));
+        let missing = std::path::PathBuf::from("/nonexistent/x.log");
+        let fault = read_file(Some(missing), 0, 0).err();
+        assert_eq!(
+            fault.map(|f| f.string),
+            Some("NO_FILE: /nonexistent/x.log".to_string())
+        );
+    }
 
     #[test]
     fn method_names_follow_43s_traversal_rules() {
