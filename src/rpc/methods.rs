@@ -431,13 +431,14 @@ fn python_repr(value: &Value) -> String {
 }
 
 fn read_file(path: Option<std::path::PathBuf>, offset: i64, length: i64) -> Reply {
-    let shown = path
-        .as_ref()
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "None".into());
-    let Some(path) = path.filter(|p| p.exists()) else {
-        return Err(Code::NoFile.fault(shown));
+    // 4.3 names the missing file, or nothing at all when there is none
+    // configured (its RPCError leaves out an extra of None).
+    let Some(path) = path else {
+        return Err(Code::NoFile.bare());
     };
+    if !path.exists() {
+        return Err(Code::NoFile.fault(path.to_string_lossy()));
+    }
     match read::read_range(&path, offset, length) {
         Ok(bytes) => Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned())),
         Err(ReadError::BadArguments) => Err(Code::BadArguments.bare()),
@@ -821,6 +822,16 @@ mod tests {
         assert_eq!(
             python_str(&Value::Struct(vec![("k".into(), Value::Bool(false))])),
             "{'k': False}"
+        );
+    }
+
+    #[test]
+    fn reading_a_log_that_is_not_configured_is_bare_no_file() {
+        assert_eq!(read_file(None, 0, 0), Err(Code::NoFile.bare()));
+        let missing = std::path::PathBuf::from("/nonexistent/supervisor-test.log");
+        assert_eq!(
+            read_file(Some(missing), 0, 0).map_err(|f| f.string),
+            Err("NO_FILE: /nonexistent/supervisor-test.log".to_string())
         );
     }
 
