@@ -7,3 +7,4 @@ mod util;
 mod daemon;
 mod fuzz_parsers;
 mod pidproxy;
+mod rpc;
