@@ -704,3 +704,26 @@ fn api_shutdown_refuses_further_calls_then_exits_as_43() {
     });
     assert_same(&ours, &python, &[]);
 }
+
+#[test]
+fn cant_reread_fault_has_no_error_prefix() {
+    let sb = Sandbox::new("cant-reread");
+    let d = crate::util::Daemon::start(&sb, "[program:cat]\ncommand=cat\n");
+    let conf = std::fs::read_to_string(&d.conf).expect("read conf");
+    std::fs::write(
+        &d.conf,
+        format!("{conf}\n[program:broken]\ncommand=cat\nstartsecs=notanumber\n"),
+    )
+    .expect("write conf");
+    let fault = d
+        .call("supervisor.reloadConfig", &[])
+        .expect_err("a broken config cannot be reread");
+    assert_eq!(fault.code, 92);
+    assert!(
+        fault
+            .string
+            .starts_with("CANT_REREAD: invalid value for 'startsecs' in section 'program:broken'"),
+        "{}",
+        fault.string
+    );
+}

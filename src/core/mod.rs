@@ -332,7 +332,14 @@ impl Core {
     /// Re-reads the config file (reloadConfig); the active groups stay as they are.
     pub fn reread(&mut self) -> Result<(), String> {
         let path = self.config.path.clone();
-        let mut fresh = config::load(&path).map_err(|e| e.to_string())?;
+        // The config error's text carries the "Error: " of the command
+        // line; 4.3's CANT_REREAD carries only the message after it.
+        let mut fresh = config::load(&path).map_err(|e| {
+            let text = e.to_string();
+            text.strip_prefix("Error: ")
+                .map(str::to_string)
+                .unwrap_or(text)
+        })?;
         crate::supervisord::apply_overrides(&mut fresh)?;
         self.config = fresh;
         Ok(())
