@@ -15,6 +15,7 @@ import urllib.parse
 import xmlrpc.client
 
 SANDBOX = os.environ.get("SANDBOX", "")
+SERVER_URL = os.environ.get("SERVER_URL", "")
 
 
 class UnixConnection(http.client.HTTPConnection):
@@ -71,6 +72,8 @@ _TEXT_MASKS = [
 
 
 def mask_text(text):
+    if SERVER_URL:
+        text = text.replace(SERVER_URL, "<URL>")
     if SANDBOX:
         text = text.replace(SANDBOX, "<DIR>")
     for pattern, replacement in _TEXT_MASKS:

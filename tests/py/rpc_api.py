@@ -331,8 +331,22 @@ def shutdown():
     step("shutdown during shutdown", sup.shutdown)
 
 
+def auth():
+    """Run with SERVER_USER/SERVER_PASSWORD set to the right credentials."""
+    import common
+    url = os.environ["SERVER_URL"]
+    user, password = os.environ["SERVER_USER"], os.environ["SERVER_PASSWORD"]
+    step("getState with credentials", sup.getState)
+    step("multicall with credentials", system.multicall,
+         [{"methodName": "supervisor.getAPIVersion", "params": []}])
+    step("wrong password", common.proxy(url, user, password + "x").supervisor.getState)
+    step("wrong user", common.proxy(url, user + "x", password).supervisor.getState)
+    step("empty password", common.proxy(url, user, "").supervisor.getState)
+    step("no credentials", common.proxy(url).supervisor.getState)
+
+
 SCENARIOS = {f.__name__: f for f in
-             [basics, logs, control, config, multicall, restart, shutdown]}
+             [basics, logs, control, config, multicall, restart, shutdown, auth]}
 
 if __name__ == "__main__":
     SCENARIOS[sys.argv[1]]()
