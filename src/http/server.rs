@@ -25,6 +25,9 @@ use crate::rpc::codec;
 
 /// How long a client may take to send a request (or stay idle between two).
 const READ_DEADLINE: Duration = Duration::from_secs(30);
+/// Overrides READ_DEADLINE (seconds, fractions allowed), so that tests can
+/// watch a hostile client being dropped without waiting half a minute.
+const READ_DEADLINE_ENV: &str = "SUPERVISOR_HTTP_READ_TIMEOUT";
 /// Connections served at once; more are answered 503 and closed.
 const MAX_CONNECTIONS: usize = 512;
 /// What /logtail sends first: the last KiB, as 4.3.
@@ -191,6 +194,20 @@ fn spawn_connection<T>(
         .detach();
 }
 
+/// The read deadline in force, from the environment once per process.
+fn read_deadline() -> Duration {
+    static DEADLINE: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *DEADLINE.get_or_init(|| read_deadline_from(std::env::var(READ_DEADLINE_ENV).ok().as_deref()))
+}
+
+fn read_deadline_from(value: Option<&str>) -> Duration {
+    value
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(READ_DEADLINE)
+}
+
 /// Why reading stopped.
 enum ReadEnd {
     Closed,
@@ -204,7 +221,7 @@ where
     let mut chunk = [0u8; 8192];
     let read = async { stream.read(&mut chunk).await.map_err(|_| ReadEnd::Closed) }
         .or(async {
-            Timer::after(READ_DEADLINE).await;
+            Timer::after(read_deadline()).await;
             Err(ReadEnd::TimedOut)
         })
         .await?;
@@ -587,6 +604,16 @@ impl Follower {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_deadline_comes_from_the_environment_when_valid() {
+        assert_eq!(read_deadline_from(None), READ_DEADLINE);
+        assert_eq!(read_deadline_from(Some("1.5")), Duration::from_millis(1500));
+        assert_eq!(read_deadline_from(Some(" 2 ")), Duration::from_secs(2));
+        for bad in ["", "0", "-1", "abc", "inf", "NaN", "1e400"] {
+            assert_eq!(read_deadline_from(Some(bad)), READ_DEADLINE, "{bad}");
+        }
+    }
 
     #[test]
     fn unquote_decodes_percent_escapes() {
