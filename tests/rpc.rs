@@ -58,6 +58,10 @@ pub struct Opts {
     pub auth: Option<Auth>,
     /// Extra lines for [supervisord].
     pub supervisord: String,
+    /// Extra environment for the daemon.
+    pub env: Vec<(String, String)>,
+    /// A descriptor limit (soft and hard) to run the daemon under.
+    pub nofile: Option<u32>,
 }
 
 /// Programs every API scenario knows by name (tests/py/rpc_api.py).
@@ -271,7 +275,16 @@ impl Server {
             Flavor::Ours => sb.mode("supervisord"),
             Flavor::Python => python_bin().join("supervisord"),
         };
-        let child = Command::new(program)
+        let mut command = match opts.nofile {
+            Some(limit) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={limit}:{limit}")).arg("--").arg(program);
+                c
+            }
+            None => Command::new(program),
+        };
+        let child = command
+            .envs(opts.env.iter().map(|(k, v)| (k, v)))
             .arg("-n")
             .arg("-c")
             .arg(&conf)
@@ -429,6 +442,21 @@ impl Drop for Server {
             let _ = supervisor::process::signals::send(pid, 9, false);
         }
     }
+}
+
+/// Waits until process `name` of an unauthenticated server is RUNNING.
+pub fn wait_running(server: &Server, name: &str) {
+    use supervisor::rpc::value::Value;
+    wait_for(START_DEADLINE, &format!("{name} RUNNING"), || {
+        let info = crate::util::rpc_unix(
+            &server.sock,
+            "supervisor.getProcessInfo",
+            &[Value::str(name)],
+        )
+        .ok()?
+        .ok()?;
+        (info.get("statename").and_then(Value::as_str) == Some("RUNNING")).then_some(())
+    });
 }
 
 /// Direct children of `pid`, from /proc.

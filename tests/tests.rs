@@ -7,4 +7,5 @@ mod util;
 mod daemon;
 mod fuzz_parsers;
 mod pidproxy;
+mod http;
 mod rpc;

@@ -11,7 +11,7 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_io::{Async, Timer};
 use smol::future::FutureExt;
@@ -214,14 +214,21 @@ enum ReadEnd {
     TimedOut,
 }
 
-async fn read_some<T>(stream: &mut Async<T>, buf: &mut Vec<u8>) -> Result<(), ReadEnd>
+/// Reads what has come, unless `deadline` passes first. The deadline is
+/// the whole request's, not each read's: a client trickling a byte at a
+/// time must not hold its connection (and its slot) for ever.
+async fn read_some<T>(
+    stream: &mut Async<T>,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+) -> Result<(), ReadEnd>
 where
     T: Read + Write + AsFd + async_io::IoSafe,
 {
     let mut chunk = [0u8; 8192];
     let read = async { stream.read(&mut chunk).await.map_err(|_| ReadEnd::Closed) }
         .or(async {
-            Timer::after(read_deadline()).await;
+            Timer::at(deadline).await;
             Err(ReadEnd::TimedOut)
         })
         .await?;
@@ -244,12 +251,14 @@ where
     let limits = Limits::default();
     let mut buf: Vec<u8> = Vec::new();
     loop {
+        // From here the next request, head and body, must be in by then.
+        let deadline = Instant::now() + read_deadline();
         // The head.
         let (request, head_len) = loop {
             match parse_head(&buf, &limits) {
                 Ok(Some(found)) => break found,
                 Ok(None) => {
-                    if read_some(stream, &mut buf).await.is_err() {
+                    if read_some(stream, &mut buf, deadline).await.is_err() {
                         return Ok(());
                     }
                 }
@@ -268,7 +277,7 @@ where
         buf.drain(..head_len.min(buf.len()));
         // The body.
         while buf.len() < request.content_length {
-            if read_some(stream, &mut buf).await.is_err() {
+            if read_some(stream, &mut buf, deadline).await.is_err() {
                 return Ok(());
             }
         }
