@@ -657,3 +657,60 @@ fn logtail_of_unknown_or_tricky_names_is_404() {
     }
     assert_responsive(&server);
 }
+
+#[test]
+fn accept_errors_do_not_make_the_daemon_spin() {
+    let sb = Sandbox::new("http-emfile");
+    let opts = Opts {
+        inet: true,
+        nofile: Some(64),
+        supervisord: "minfds=32".to_string(),
+        env: vec![("SUPERVISOR_HTTP_READ_TIMEOUT".into(), "30".into())],
+        ..Opts::default()
+    };
+    let server = Server::start(&sb, Flavor::Ours, &opts, PROGRAMS);
+    // More idle connections than descriptors: accept starts failing.
+    let mut idle = Vec::new();
+    for _ in 0..80 {
+        match server.addr(Transport::Tcp).connect() {
+            Ok(conn) => idle.push(conn),
+            Err(_) => break,
+        }
+    }
+    wait_for(T, "the descriptor limit", || {
+        (server.fd_count() >= 60).then_some(())
+    });
+    let cpu = || -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid()))
+            .unwrap_or_default();
+        let fields: Vec<u64> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        fields.iter().sum()
+    };
+    let before = cpu();
+    let began = Instant::now();
+    std::thread::sleep(Duration::from_secs(1));
+    let ticks = cpu() - before;
+    // Clock ticks are 1/100 s: a spinning accept loop burns ~100 a second.
+    assert!(
+        ticks < 30,
+        "{ticks} ticks of CPU in {:?} while accept fails",
+        began.elapsed()
+    );
+    drop(idle);
+    wait_for(T, "service back", || {
+        server
+            .addr(Transport::Unix)
+            .exchange(&rpc_request("supervisor.getState", ""))
+            .ok()
+            .and_then(|r| status_of(&r))
+            .filter(|s| *s == 200)
+    });
+}

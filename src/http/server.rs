@@ -30,6 +30,8 @@ const READ_DEADLINE: Duration = Duration::from_secs(30);
 const READ_DEADLINE_ENV: &str = "SUPERVISOR_HTTP_READ_TIMEOUT";
 /// Connections served at once; more are answered 503 and closed.
 const MAX_CONNECTIONS: usize = 512;
+/// How long to wait before accepting again after accept failed.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 /// What /logtail sends first: the last KiB, as 4.3.
 const TAIL_HEAD: u64 = 1024;
 
@@ -142,6 +144,7 @@ pub async fn serve(core: Shared, listener: Listener) {
             let auth = Rc::new(auth);
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
+                    pause_after_accept_error().await;
                     continue;
                 };
                 spawn_connection(&core, stream, auth.clone(), active.clone());
@@ -154,6 +157,7 @@ pub async fn serve(core: Shared, listener: Listener) {
             let auth = Rc::new(auth);
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
+                    pause_after_accept_error().await;
                     continue;
                 };
                 let _ = stream.get_ref().set_nodelay(true);
@@ -161,6 +165,13 @@ pub async fn serve(core: Shared, listener: Listener) {
             }
         }
     }
+}
+
+/// An accept that fails (EMFILE, ENFILE, ENOBUFS) fails again at once
+/// while the pending connection waits in the backlog: without a pause the
+/// loop would spin on the CPU until descriptors are freed.
+async fn pause_after_accept_error() {
+    Timer::after(ACCEPT_RETRY).await;
 }
 
 fn spawn_connection<T>(
