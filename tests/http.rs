@@ -143,8 +143,11 @@ fn an_idle_client_does_not_block_others_and_is_dropped_at_the_deadline() {
     }
     // A kept-alive connection idle after its first request is dropped too.
     let mut conn = server.addr(Transport::Tcp).connect().expect("connect");
-    conn.write_all(&rpc_request("supervisor.getState", "Connection: keep-alive\r\n"))
-        .expect("write");
+    conn.write_all(&rpc_request(
+        "supervisor.getState",
+        "Connection: keep-alive\r\n",
+    ))
+    .expect("write");
     let mut leftover = Vec::new();
     let (head, _) = read_response(&mut *conn, &mut leftover).expect("response");
     assert!(head.contains("Connection: keep-alive"), "{head}");
@@ -224,7 +227,10 @@ fn a_huge_content_length_is_413_without_reading_the_body() {
         let mut response = Vec::new();
         let _ = conn.read_to_end(&mut response);
         assert_eq!(status_of(&response), Some(413), "{addr:?}");
-        assert!(began.elapsed() < Duration::from_secs(3), "waited for a body");
+        assert!(
+            began.elapsed() < Duration::from_secs(3),
+            "waited for a body"
+        );
     }
     assert_responsive(&server);
 }
@@ -238,18 +244,42 @@ fn malformed_requests_are_refused_with_the_right_status() {
         ("no target", b"GET\r\n\r\n", 400),
         ("four words", b"GET / HTTP/1.1 extra\r\n\r\n", 400),
         ("bad method", b"G(T / HTTP/1.0\r\n\r\n", 400),
-        ("header without colon", b"POST /RPC2 HTTP/1.0\r\nNoColon\r\n\r\n", 400),
-        ("folded header", b"GET / HTTP/1.0\r\nX-A: b\r\n  c\r\n\r\n", 400),
-        ("bad length", b"POST /RPC2 HTTP/1.0\r\nContent-Length: abc\r\n\r\n", 400),
-        ("negative length", b"POST /RPC2 HTTP/1.0\r\nContent-Length: -1\r\n\r\n", 400),
+        (
+            "header without colon",
+            b"POST /RPC2 HTTP/1.0\r\nNoColon\r\n\r\n",
+            400,
+        ),
+        (
+            "folded header",
+            b"GET / HTTP/1.0\r\nX-A: b\r\n  c\r\n\r\n",
+            400,
+        ),
+        (
+            "bad length",
+            b"POST /RPC2 HTTP/1.0\r\nContent-Length: abc\r\n\r\n",
+            400,
+        ),
+        (
+            "negative length",
+            b"POST /RPC2 HTTP/1.0\r\nContent-Length: -1\r\n\r\n",
+            400,
+        ),
         (
             "conflicting lengths",
             b"POST /RPC2 HTTP/1.0\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
             400,
         ),
         ("non-UTF-8 path", b"GET /\xff\xfe HTTP/1.0\r\n\r\n", 400),
-        ("non-UTF-8 header", b"GET / HTTP/1.0\r\nX-A: \xc3\x28\r\n\r\n", 400),
-        ("control character", b"GET / HTTP/1.0\r\nX-A: a\x01b\r\n\r\n", 400),
+        (
+            "non-UTF-8 header",
+            b"GET / HTTP/1.0\r\nX-A: \xc3\x28\r\n\r\n",
+            400,
+        ),
+        (
+            "control character",
+            b"GET / HTTP/1.0\r\nX-A: a\x01b\r\n\r\n",
+            400,
+        ),
         ("NUL in request line", b"GET /\x00 HTTP/1.0\r\n\r\n", 400),
         ("unknown version", b"GET / HTTP/2.0\r\n\r\n", 505),
         ("not HTTP", b"GET / FTP/1.0\r\n\r\n", 400),
@@ -259,7 +289,11 @@ fn malformed_requests_are_refused_with_the_right_status() {
             501,
         ),
         ("GET on /RPC2", b"GET /RPC2 HTTP/1.0\r\n\r\n", 400),
-        ("POST on a log tail", b"POST /logtail/cat HTTP/1.0\r\nContent-Length: 0\r\n\r\n", 400),
+        (
+            "POST on a log tail",
+            b"POST /logtail/cat HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
+            400,
+        ),
     ];
     for addr in both_addrs(&server) {
         for (what, request, status) in cases {
@@ -324,22 +358,50 @@ fn invalid_xml_bodies_get_the_status_43_gives() {
         BODIES
             .iter()
             .map(|(what, body)| {
-                let response = server
-                    .addr(Transport::Unix)
-                    .exchange(&post_body(body))
-                    .unwrap_or_default();
+                // 4.3 never answers some of these; do not wait long for it.
+                let mut response = Vec::new();
+                if let Ok(mut conn) = server.addr(Transport::Unix).connect() {
+                    conn.set_timeout(Duration::from_secs(2));
+                    let _ = conn.write_all(&post_body(body));
+                    let _ = conn.read_to_end(&mut response);
+                }
                 format!("[\"{what}\", {:?}]", status_of(&response))
             })
             .collect()
     };
     let (ours, python) = crate::rpc::both("http-xml", &Opts::default(), PROGRAMS, statuses);
-    assert!(ours.contains(&"[\"not XML\", Some(400)]".to_string()), "{ours:?}");
+    assert!(
+        ours.contains(&"[\"not XML\", Some(400)]".to_string()),
+        "{ours:?}"
+    );
     assert!(
         ours.contains(&"[\"no params element\", Some(200)]".to_string()),
         "{ours:?}"
     );
-    crate::rpc::assert_same(&ours, &python, &[]);
+    crate::rpc::assert_same(&ours, &python, XML_DIFFERENCES);
 }
+
+const XML_DIFFERENCES: &[crate::rpc::Difference] = &[
+    crate::rpc::Difference {
+        label: "empty",
+        ours: "Some(400)",
+        python: "None",
+        why: "4.3 never answers a POST with an empty body; ours says 400",
+    },
+    crate::rpc::Difference {
+        label: "bad value type",
+        ours: "Some(400)",
+        python: "Some(200)",
+        why: "4.3's unmarshaller silently drops a value of unknown type and calls \
+              the method without it; ours refuses the request",
+    },
+    crate::rpc::Difference {
+        label: "non-UTF-8",
+        ours: "Some(400)",
+        python: "None",
+        why: "4.3 closes the connection without an answer; ours says 400",
+    },
+];
 
 #[test]
 fn a_truncated_body_gets_no_answer_and_harms_nothing() {
@@ -409,16 +471,17 @@ fn connections_beyond_the_cap_are_answered_503_and_service_resumes() {
     let sb = Sandbox::new("http-cap");
     let server = start(&sb, "20");
     let baseline = server.fd_count();
+    // The cap counts the connections of one listener.
     let idle: Vec<Box<dyn Conn>> = (0..512)
         .map(|_| server.addr(Transport::Unix).connect().expect("connect"))
         .collect();
     wait_for(T, "512 connections accepted", || {
         (server.fd_count() >= baseline + 512).then_some(())
     });
-    let response = server
-        .addr(Transport::Tcp)
-        .exchange(&rpc_request("supervisor.getState", ""))
-        .unwrap_or_default();
+    let response = send_and_read(
+        &server.addr(Transport::Unix),
+        &rpc_request("supervisor.getState", ""),
+    );
     assert_eq!(status_of(&response), Some(503));
     drop(idle);
     wait_fds(&server, baseline);
@@ -454,11 +517,17 @@ fn pipelined_keep_alive_requests_are_answered_in_order() {
             bodies.push(String::from_utf8_lossy(&body).into_owned());
         }
         assert!(bodies[0].contains("<string>3.0</string>"), "{bodies:?}");
-        assert!(bodies[1].contains("<string>supervisor</string>"), "{bodies:?}");
+        assert!(
+            bodies[1].contains("<string>supervisor</string>"),
+            "{bodies:?}"
+        );
         assert!(bodies[2].contains("<string>4.3.0</string>"), "{bodies:?}");
         assert!(bodies[3].contains("<int>"), "{bodies:?}");
         assert!(leftover.is_empty());
-        assert!(closed_by_server(&mut *conn), "{addr:?}: not closed after 1.0");
+        assert!(
+            closed_by_server(&mut *conn),
+            "{addr:?}: not closed after 1.0"
+        );
     }
 }
 
@@ -526,7 +595,11 @@ fn open_tail(addr: &Addr, path: &str) -> (Box<dyn Conn>, String, Vec<u8>) {
         }
         let mut chunk = [0u8; 4096];
         let n = conn.read(&mut chunk).expect("read head");
-        assert!(n > 0, "closed before the head: {}", String::from_utf8_lossy(&buf));
+        assert!(
+            n > 0,
+            "closed before the head: {}",
+            String::from_utf8_lossy(&buf)
+        );
         buf.extend_from_slice(&chunk[..n]);
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
@@ -575,13 +648,23 @@ fn logtail_streams_new_output_until_the_client_leaves() {
         send_to_cat(&server, &filler);
     }
     wait_for(T, "cat's log to fill", || {
-        (std::fs::metadata(sb.path("cat.out")).map(|m| m.len()).unwrap_or(0) >= 3000).then_some(())
+        (std::fs::metadata(sb.path("cat.out"))
+            .map(|m| m.len())
+            .unwrap_or(0)
+            >= 3000)
+            .then_some(())
     });
     let baseline = server.fd_count();
     for addr in both_addrs(&server) {
         let (mut conn, head, mut got) = open_tail(&addr, "/logtail/cat");
-        assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{head}");
-        assert!(head.contains("Content-Type: text/plain;charset=utf-8"), "{head}");
+        assert!(
+            head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+            "{head}"
+        );
+        assert!(
+            head.contains("Content-Type: text/plain;charset=utf-8"),
+            "{head}"
+        );
         assert!(head.contains("X-Accel-Buffering: no"), "{head}");
         assert!(head.contains("Last-Modified: "), "{head}");
         conn.set_timeout(Duration::from_millis(300));
@@ -618,7 +701,11 @@ fn logtail_of_stderr_and_mainlogtail_stream_too() {
     read_until(&mut *conn, &mut got, b"success: cat entered RUNNING state");
     // New lines of the main log arrive as they are written.
     send_to_cat(&server, "to-the-main-log");
-    read_until(&mut *conn, &mut got, b"'cat' stdout output:\nto-the-main-log");
+    read_until(
+        &mut *conn,
+        &mut got,
+        b"'cat' stdout output:\nto-the-main-log",
+    );
     drop(conn);
     let (conn, head, _) = open_tail(&server.addr(Transport::Unix), "/logtail/cat/stderr");
     assert!(head.contains(" 200 "), "{head}");
@@ -651,8 +738,15 @@ fn logtail_of_unknown_or_tricky_names_is_404() {
                 .exchange(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
                 .unwrap_or_default();
             let text = String::from_utf8_lossy(&response);
-            assert_eq!(status_of(&response), Some(404), "{path} over {addr:?}: {text}");
-            assert!(!text.contains("root:") && !text.contains("do not serve"), "{text}");
+            assert_eq!(
+                status_of(&response),
+                Some(404),
+                "{path} over {addr:?}: {text}"
+            );
+            assert!(
+                !text.contains("root:") && !text.contains("do not serve"),
+                "{text}"
+            );
         }
     }
     assert_responsive(&server);
@@ -681,8 +775,8 @@ fn accept_errors_do_not_make_the_daemon_spin() {
         (server.fd_count() >= 60).then_some(())
     });
     let cpu = || -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid()))
-            .unwrap_or_default();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", server.pid())).unwrap_or_default();
         let fields: Vec<u64> = stat
             .rsplit(')')
             .next()

@@ -155,7 +155,10 @@ fn write_fixtures(sb: &Sandbox) {
         "trapper.sh",
         "trap 'echo usr1' USR1\necho ready\nwhile true; do sleep 0.05; done",
     );
-    sb.script("stubborn.sh", "trap '' TERM\nwhile true; do sleep 0.05; done");
+    sb.script(
+        "stubborn.sh",
+        "trap '' TERM\nwhile true; do sleep 0.05; done",
+    );
 }
 
 /// The config head: both servers (TCP when asked), with auth when asked.
@@ -278,7 +281,9 @@ impl Server {
         let mut command = match opts.nofile {
             Some(limit) => {
                 let mut c = Command::new("prlimit");
-                c.arg(format!("--nofile={limit}:{limit}")).arg("--").arg(program);
+                c.arg(format!("--nofile={limit}:{limit}"))
+                    .arg("--")
+                    .arg(program);
                 c
             }
             None => Command::new(program),
@@ -324,7 +329,12 @@ impl Server {
             let request = rpc_request("supervisor.getState", "");
             addrs
                 .iter()
-                .all(|a| a.exchange(&request).ok().and_then(|r| status_of(&r)).is_some())
+                .all(|a| {
+                    a.exchange(&request)
+                        .ok()
+                        .and_then(|r| status_of(&r))
+                        .is_some()
+                })
                 .then_some(())
         });
     }
@@ -693,12 +703,22 @@ fn api_config_reload_add_remove_match_43() {
 
 #[test]
 fn api_multicall_over_unix_socket_matches_43() {
-    scenario("multicall", Transport::Unix, API_PROGRAMS, MULTICALL_DIFFERENCES);
+    scenario(
+        "multicall",
+        Transport::Unix,
+        API_PROGRAMS,
+        MULTICALL_DIFFERENCES,
+    );
 }
 
 #[test]
 fn api_multicall_over_tcp_matches_43() {
-    scenario("multicall", Transport::Tcp, API_PROGRAMS, MULTICALL_DIFFERENCES);
+    scenario(
+        "multicall",
+        Transport::Tcp,
+        API_PROGRAMS,
+        MULTICALL_DIFFERENCES,
+    );
 }
 
 #[test]
@@ -855,7 +875,10 @@ fn basic(user: &str, password: &str) -> String {
 fn raw_auth_outcomes(server: &Server, transport: Transport) -> Vec<String> {
     let addr = server.addr(transport);
     let cases = [
-        ("rpc, no credentials", rpc_request("supervisor.getState", "")),
+        (
+            "rpc, no credentials",
+            rpc_request("supervisor.getState", ""),
+        ),
         (
             "rpc, right credentials",
             rpc_request("supervisor.getState", &basic(USER, PASSWORD)),
@@ -931,7 +954,11 @@ fn auth_check(name: &str, stored: &str) {
     });
     let challenged = r#"Some(401) Some("Basic realm=\"default\"")"#;
     for transport in ["Unix", "Tcp"] {
-        for what in ["rpc, no credentials", "rpc, wrong password", "logtail, no credentials"] {
+        for what in [
+            "rpc, no credentials",
+            "rpc, wrong password",
+            "logtail, no credentials",
+        ] {
             let line = format!("[\"{transport} {what}\", {challenged}]");
             assert!(ours.contains(&line), "no {line} in {ours:#?}");
         }

@@ -6,6 +6,6 @@ mod util;
 
 mod daemon;
 mod fuzz_parsers;
-mod pidproxy;
 mod http;
+mod pidproxy;
 mod rpc;
