@@ -68,6 +68,7 @@ _TEXT_MASKS = [
     (re.compile(r"pid \d+, uptime (\d+ days?, )?\d+:\d\d:\d\d"), "pid <pid>, uptime <uptime>"),
     (re.compile(r"[A-Z][a-z]{2} \d\d \d\d:\d\d [AP]M"), "<date>"),
     (re.compile(r"pid \d+"), "pid <pid>"),
+    (re.compile(r" at 0x[0-9a-f]+>"), " at 0x0>"),
 ]
 
 

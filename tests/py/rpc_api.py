@@ -58,6 +58,8 @@ def basics():
                  "nope", "nope:x", "grp:nope", ":", "", "cat:cat", "cat:*"]:
         step("getProcessInfo " + repr(name), sup.getProcessInfo, name)
     step("getAllConfigInfo", sup.getAllConfigInfo)
+    step("getProcessInfo int", sup.getProcessInfo, 123)
+    step("startProcess int", sup.startProcess, 123)
 
 
 def read_all(name):
@@ -119,6 +121,8 @@ def logs():
     step("tail split utf-8", sup.tailProcessStdoutLog, "cat", 0, 3)
     step("sendRemoteCommEvent", sup.sendRemoteCommEvent, "type", "data")
     step("sendRemoteCommEvent arity", sup.sendRemoteCommEvent, "type")
+    step("sendProcessStdin base64", sup.sendProcessStdin, "cat",
+         xmlrpc.client.Binary(b"bin\xff\n"))
 
 
 def by_name(results):
