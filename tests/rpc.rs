@@ -1000,3 +1000,31 @@ fn auth_with_plain_password_on_both_servers_matches_43() {
 fn auth_with_sha_password_on_both_servers_matches_43() {
     auth_check("auth-sha", PASSWORD_SHA);
 }
+
+#[test]
+fn a_daemon_without_programs_exits_on_term_shutdown_and_restarts() {
+    // TERM.
+    let sb = Sandbox::new("no-programs-term");
+    let d = crate::util::Daemon::start(&sb, "");
+    assert_eq!(d.stop().code(), Some(0));
+    // supervisor.restart comes back, supervisor.shutdown ends it.
+    let sb = Sandbox::new("no-programs-rpc");
+    let mut d = crate::util::Daemon::start(&sb, "");
+    let pid = d.call("supervisor.getPID", &[]).expect("getPID");
+    d.call("supervisor.restart", &[]).expect("restart");
+    wait_for(Duration::from_secs(10), "the restart", || {
+        d.main_log()
+            .matches("supervisord started with pid")
+            .nth(1)
+            .map(|_| ())
+    });
+    wait_for(Duration::from_secs(10), "the daemon back", || {
+        d.call("supervisor.getPID", &[]).ok()
+    });
+    assert_eq!(d.call("supervisor.getPID", &[]), Ok(pid));
+    d.call("supervisor.shutdown", &[]).expect("shutdown");
+    let status = wait_for(Duration::from_secs(10), "supervisord to exit", || {
+        d.child.try_wait().ok().flatten()
+    });
+    assert_eq!(status.code(), Some(0));
+}

@@ -796,7 +796,12 @@ impl Core {
     /// ordered_stop_groups; when none is left the run is over.
     fn advance_stopping(&mut self) {
         loop {
-            let Some(last) = self.stop_queue.as_ref().and_then(|q| q.last().cloned()) else {
+            let Some(queue) = self.stop_queue.as_ref() else {
+                return;
+            };
+            // Also reached at once when there are no groups at all.
+            let Some(last) = queue.last().cloned() else {
+                self.finish_stopping();
                 return;
             };
             let ids: Vec<ProcId> = match self.groups.iter().find(|g| g.config.name == last) {
@@ -814,18 +819,19 @@ impl Core {
             }
             if let Some(q) = self.stop_queue.as_mut() {
                 q.pop();
-                if q.is_empty() {
-                    self.stop_queue = None;
-                    let outcome = if self.mood == Mood::Restarting {
-                        Outcome::Restart
-                    } else {
-                        Outcome::Shutdown
-                    };
-                    let _ = self.done.try_send(outcome);
-                    return;
-                }
             }
         }
+    }
+
+    /// Every group is stopped: the run is over.
+    fn finish_stopping(&mut self) {
+        self.stop_queue = None;
+        let outcome = if self.mood == Mood::Restarting {
+            Outcome::Restart
+        } else {
+            Outcome::Shutdown
+        };
+        let _ = self.done.try_send(outcome);
     }
 
     /// After a restart's stop: drop every group and take `config`; the
