@@ -808,3 +808,30 @@ fn accept_errors_do_not_make_the_daemon_spin() {
             .filter(|s| *s == 200)
     });
 }
+
+#[test]
+fn a_client_that_never_reads_its_answers_is_dropped_at_the_deadline() {
+    let sb = Sandbox::new("http-noread");
+    let server = start(&sb, "1");
+    let baseline = server.fd_count();
+    let mut conn = server.addr(Transport::Unix).connect().expect("connect");
+    conn.set_timeout(Duration::from_millis(200));
+    let request = String::from_utf8(rpc_request(
+        "supervisor.getAllProcessInfo",
+        "Connection: keep-alive\r\n",
+    ))
+    .expect("ascii")
+    .replacen("HTTP/1.0", "HTTP/1.1", 1);
+    // Far more answers than the socket buffers hold; writing stops when the
+    // server stops reading, as it must once its own writes block.
+    let began = Instant::now();
+    for _ in 0..20_000 {
+        if conn.write_all(request.as_bytes()).is_err() || began.elapsed() > Duration::from_secs(5) {
+            break;
+        }
+    }
+    assert!(server.fd_count() > baseline, "the connection is not open");
+    // Its answers pile up unread: the server gives up on it.
+    wait_fds(&server, baseline);
+    assert_responsive(&server);
+}

@@ -409,8 +409,21 @@ where
     });
     let mut out = head.into_bytes();
     out.extend_from_slice(body);
-    stream.write_all(&out).await?;
-    stream.flush().await
+    // A client has as long to take its answer as to send its request: one
+    // that never reads must not hold its connection (and slot) for ever.
+    let write = async {
+        stream.write_all(&out).await?;
+        stream.flush().await
+    };
+    write
+        .or(async {
+            Timer::after(read_deadline()).await;
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client does not read its answer",
+            ))
+        })
+        .await
 }
 
 async fn write_simple<T>(
