@@ -790,6 +790,7 @@ fn accept_errors_do_not_make_the_daemon_spin() {
     };
     let before = cpu();
     let began = Instant::now();
+    // A measuring window, not a wait for an event: CPU spent in one second.
     std::thread::sleep(Duration::from_secs(1));
     let ticks = cpu() - before;
     // Clock ticks are 1/100 s: a spinning accept loop burns ~100 a second.
