@@ -332,7 +332,14 @@ impl Core {
     /// Re-reads the config file (reloadConfig); the active groups stay as they are.
     pub fn reread(&mut self) -> Result<(), String> {
         let path = self.config.path.clone();
-        let mut fresh = config::load(&path).map_err(|e| e.to_string())?;
+        // The config error's text carries the "Error: " of the command
+        // line; 4.3's CANT_REREAD carries only the message after it.
+        let mut fresh = config::load(&path).map_err(|e| {
+            let text = e.to_string();
+            text.strip_prefix("Error: ")
+                .map(str::to_string)
+                .unwrap_or(text)
+        })?;
         crate::supervisord::apply_overrides(&mut fresh)?;
         self.config = fresh;
         Ok(())
@@ -789,7 +796,12 @@ impl Core {
     /// ordered_stop_groups; when none is left the run is over.
     fn advance_stopping(&mut self) {
         loop {
-            let Some(last) = self.stop_queue.as_ref().and_then(|q| q.last().cloned()) else {
+            let Some(queue) = self.stop_queue.as_ref() else {
+                return;
+            };
+            // Also reached at once when there are no groups at all.
+            let Some(last) = queue.last().cloned() else {
+                self.finish_stopping();
                 return;
             };
             let ids: Vec<ProcId> = match self.groups.iter().find(|g| g.config.name == last) {
@@ -807,18 +819,19 @@ impl Core {
             }
             if let Some(q) = self.stop_queue.as_mut() {
                 q.pop();
-                if q.is_empty() {
-                    self.stop_queue = None;
-                    let outcome = if self.mood == Mood::Restarting {
-                        Outcome::Restart
-                    } else {
-                        Outcome::Shutdown
-                    };
-                    let _ = self.done.try_send(outcome);
-                    return;
-                }
             }
         }
+    }
+
+    /// Every group is stopped: the run is over.
+    fn finish_stopping(&mut self) {
+        self.stop_queue = None;
+        let outcome = if self.mood == Mood::Restarting {
+            Outcome::Restart
+        } else {
+            Outcome::Shutdown
+        };
+        let _ = self.done.try_send(outcome);
     }
 
     /// After a restart's stop: drop every group and take `config`; the

@@ -11,7 +11,7 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_io::{Async, Timer};
 use smol::future::FutureExt;
@@ -25,8 +25,13 @@ use crate::rpc::codec;
 
 /// How long a client may take to send a request (or stay idle between two).
 const READ_DEADLINE: Duration = Duration::from_secs(30);
+/// Overrides READ_DEADLINE (seconds, fractions allowed), so that tests can
+/// watch a hostile client being dropped without waiting half a minute.
+const READ_DEADLINE_ENV: &str = "SUPERVISOR_HTTP_READ_TIMEOUT";
 /// Connections served at once; more are answered 503 and closed.
 const MAX_CONNECTIONS: usize = 512;
+/// How long to wait before accepting again after accept failed.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 /// What /logtail sends first: the last KiB, as 4.3.
 const TAIL_HEAD: u64 = 1024;
 
@@ -139,6 +144,7 @@ pub async fn serve(core: Shared, listener: Listener) {
             let auth = Rc::new(auth);
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
+                    pause_after_accept_error().await;
                     continue;
                 };
                 spawn_connection(&core, stream, auth.clone(), active.clone());
@@ -151,6 +157,7 @@ pub async fn serve(core: Shared, listener: Listener) {
             let auth = Rc::new(auth);
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
+                    pause_after_accept_error().await;
                     continue;
                 };
                 let _ = stream.get_ref().set_nodelay(true);
@@ -158,6 +165,13 @@ pub async fn serve(core: Shared, listener: Listener) {
             }
         }
     }
+}
+
+/// An accept that fails (EMFILE, ENFILE, ENOBUFS) fails again at once
+/// while the pending connection waits in the backlog: without a pause the
+/// loop would spin on the CPU until descriptors are freed.
+async fn pause_after_accept_error() {
+    Timer::after(ACCEPT_RETRY).await;
 }
 
 fn spawn_connection<T>(
@@ -191,20 +205,41 @@ fn spawn_connection<T>(
         .detach();
 }
 
+/// The read deadline in force, from the environment once per process.
+fn read_deadline() -> Duration {
+    static DEADLINE: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *DEADLINE.get_or_init(|| read_deadline_from(std::env::var(READ_DEADLINE_ENV).ok().as_deref()))
+}
+
+fn read_deadline_from(value: Option<&str>) -> Duration {
+    value
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(READ_DEADLINE)
+}
+
 /// Why reading stopped.
 enum ReadEnd {
     Closed,
     TimedOut,
 }
 
-async fn read_some<T>(stream: &mut Async<T>, buf: &mut Vec<u8>) -> Result<(), ReadEnd>
+/// Reads what has come, unless `deadline` passes first. The deadline is
+/// the whole request's, not each read's: a client trickling a byte at a
+/// time must not hold its connection (and its slot) for ever.
+async fn read_some<T>(
+    stream: &mut Async<T>,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+) -> Result<(), ReadEnd>
 where
     T: Read + Write + AsFd + async_io::IoSafe,
 {
     let mut chunk = [0u8; 8192];
     let read = async { stream.read(&mut chunk).await.map_err(|_| ReadEnd::Closed) }
         .or(async {
-            Timer::after(READ_DEADLINE).await;
+            Timer::at(deadline).await;
             Err(ReadEnd::TimedOut)
         })
         .await?;
@@ -227,12 +262,14 @@ where
     let limits = Limits::default();
     let mut buf: Vec<u8> = Vec::new();
     loop {
+        // From here the next request, head and body, must be in by then.
+        let deadline = Instant::now() + read_deadline();
         // The head.
         let (request, head_len) = loop {
             match parse_head(&buf, &limits) {
                 Ok(Some(found)) => break found,
                 Ok(None) => {
-                    if read_some(stream, &mut buf).await.is_err() {
+                    if read_some(stream, &mut buf, deadline).await.is_err() {
                         return Ok(());
                     }
                 }
@@ -258,7 +295,7 @@ where
         }
         // The body.
         while buf.len() < request.content_length {
-            if read_some(stream, &mut buf).await.is_err() {
+            if read_some(stream, &mut buf, deadline).await.is_err() {
                 return Ok(());
             }
         }
@@ -407,8 +444,21 @@ where
     });
     let mut out = head.into_bytes();
     out.extend_from_slice(body);
-    stream.write_all(&out).await?;
-    stream.flush().await
+    // A client has as long to take its answer as to send its request: one
+    // that never reads must not hold its connection (and slot) for ever.
+    let write = async {
+        stream.write_all(&out).await?;
+        stream.flush().await
+    };
+    write
+        .or(async {
+            Timer::after(read_deadline()).await;
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client does not read its answer",
+            ))
+        })
+        .await
 }
 
 async fn write_simple<T>(
@@ -622,6 +672,16 @@ impl Follower {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_deadline_comes_from_the_environment_when_valid() {
+        assert_eq!(read_deadline_from(None), READ_DEADLINE);
+        assert_eq!(read_deadline_from(Some("1.5")), Duration::from_millis(1500));
+        assert_eq!(read_deadline_from(Some(" 2 ")), Duration::from_secs(2));
+        for bad in ["", "0", "-1", "abc", "inf", "NaN", "1e400"] {
+            assert_eq!(read_deadline_from(Some(bad)), READ_DEADLINE, "{bad}");
+        }
+    }
 
     #[test]
     fn unquote_decodes_percent_escapes() {

@@ -78,23 +78,22 @@ impl Code {
         }
     }
 
-    /// The fault with 4.3's string: `NAME`, or `NAME: detail`.
+    /// The fault with 4.3's string `NAME: detail`. As in 4.3 (whose
+    /// RPCError appends any extra that is not None), an empty detail still
+    /// gets its colon: `BAD_NAME: ` for the name ''.
     pub fn fault(self, detail: impl AsRef<str>) -> Fault {
-        let detail = detail.as_ref();
-        let string = if detail.is_empty() {
-            self.name().to_string()
-        } else {
-            format!("{}: {}", self.name(), detail)
-        };
         Fault {
             code: self.number(),
-            string,
+            string: format!("{}: {}", self.name(), detail.as_ref()),
         }
     }
 
-    /// The fault with no detail.
+    /// The fault with no detail: just `NAME`.
     pub fn bare(self) -> Fault {
-        self.fault("")
+        Fault {
+            code: self.number(),
+            string: self.name().to_string(),
+        }
     }
 }
 
@@ -119,5 +118,12 @@ mod tests {
         assert_eq!(Code::BadName.fault("foo").string, "BAD_NAME: foo");
         assert_eq!(Code::ShutdownState.bare().string, "SHUTDOWN_STATE");
         assert_eq!(Code::SpawnError.fault("web").code, 50);
+    }
+
+    #[test]
+    fn empty_detail_keeps_its_colon_as_in_43() {
+        assert_eq!(Code::BadName.fault("").string, "BAD_NAME: ");
+        assert_eq!(Code::BadSignal.fault("").string, "BAD_SIGNAL: ");
+        assert_eq!(Code::NoFile.bare().string, "NO_FILE");
     }
 }

@@ -340,7 +340,7 @@ async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Repl
             let data = match args.params.get(1) {
                 Some(Value::String(s)) => s.as_bytes().to_vec(),
                 Some(Value::Base64(b)) => b.clone(),
-                Some(other) => return Err(Code::IncorrectParameters.fault(format!("{other:?}"))),
+                Some(other) => return Err(Code::IncorrectParameters.fault(python_str(other))),
                 None => return Err(Code::IncorrectParameters.bare()),
             };
             let mut c = core.borrow_mut();
@@ -376,15 +376,49 @@ fn parse_signal(value: Option<&Value>) -> Result<i32, Fault> {
     crate::process::signals::number(&text).ok_or_else(|| Code::BadSignal.fault(&text))
 }
 
+/// How 4.3's fault strings show a parameter: Python's `str()` of what
+/// its unmarshaller made of it.
+fn python_str(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => python_repr(other),
+    }
+}
+
+fn python_repr(value: &Value) -> String {
+    use crate::core::children::repr;
+    match value {
+        Value::Int(n) => n.to_string(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Double(d) => format!("{d:?}"),
+        Value::String(s) => repr(s),
+        Value::DateTime(text) => format!("<DateTime {} at 0x0>", repr(text)),
+        Value::Base64(_) => "<xmlrpc.client.Binary object at 0x0>".into(),
+        Value::Nil => "None".into(),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(python_repr).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Struct(members) => {
+            let members: Vec<String> = members
+                .iter()
+                .map(|(k, v)| format!("{}: {}", repr(k), python_repr(v)))
+                .collect();
+            format!("{{{}}}", members.join(", "))
+        }
+    }
+}
+
 fn read_file(path: Option<std::path::PathBuf>, offset: i64, length: i64) -> Reply {
-    // 4.3's RPCError(NO_FILE, logfile) adds no detail when logfile is None.
-    let shown = path
-        .as_ref()
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let Some(path) = path.filter(|p| p.exists()) else {
-        return Err(Code::NoFile.fault(shown));
+    // 4.3 names the missing file, or nothing at all when there is none
+    // configured (its RPCError leaves out an extra of None).
+    let Some(path) = path else {
+        return Err(Code::NoFile.bare());
     };
+    if !path.exists() {
+        return Err(Code::NoFile.fault(path.to_string_lossy()));
+    }
     match read::read_range(&path, offset, length) {
         Ok(bytes) => Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned())),
         Err(ReadError::BadArguments) => Err(Code::BadArguments.bare()),
@@ -755,6 +789,32 @@ mod tests {
         assert_eq!(args.flag(1, false), Ok(true));
         assert_eq!(args.flag(2, false), Ok(true));
         assert_eq!(args.flag(9, true), Ok(true));
+    }
+
+    #[test]
+    fn non_string_stdin_fault_shows_the_value_as_python_str() {
+        assert_eq!(python_str(&Value::Int(5)), "5");
+        assert_eq!(python_str(&Value::Bool(true)), "True");
+        assert_eq!(python_str(&Value::Nil), "None");
+        assert_eq!(python_str(&Value::Double(1.5)), "1.5");
+        assert_eq!(
+            python_str(&Value::Array(vec![Value::Int(1), Value::str("a")])),
+            "[1, 'a']"
+        );
+        assert_eq!(
+            python_str(&Value::Struct(vec![("k".into(), Value::Bool(false))])),
+            "{'k': False}"
+        );
+    }
+
+    #[test]
+    fn reading_a_log_that_is_not_configured_is_bare_no_file() {
+        assert_eq!(read_file(None, 0, 0), Err(Code::NoFile.bare()));
+        let missing = std::path::PathBuf::from("/nonexistent/supervisor-test.log");
+        assert_eq!(
+            read_file(Some(missing), 0, 0).map_err(|f| f.string),
+            Err("NO_FILE: /nonexistent/supervisor-test.log".to_string())
+        );
     }
 
     #[test]
