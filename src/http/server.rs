@@ -30,6 +30,12 @@ const READ_DEADLINE: Duration = Duration::from_secs(30);
 const READ_DEADLINE_ENV: &str = "SUPERVISOR_HTTP_READ_TIMEOUT";
 /// Connections served at once; more are answered 503 and closed.
 const MAX_CONNECTIONS: usize = 512;
+
+thread_local! {
+    /// Connections being served, across every listener: the cap bounds the
+    /// daemon's descriptors however many servers it runs.
+    static ACTIVE: Cell<usize> = const { Cell::new(0) };
+}
 /// How long to wait before accepting again after accept failed.
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 /// What /logtail sends first: the last KiB, as 4.3.
@@ -135,7 +141,6 @@ fn socket_error(e: &io::Error) -> String {
 
 /// Accepts connections forever on `listener`, one task each.
 pub async fn serve(core: Shared, listener: Listener) {
-    let active = Rc::new(Cell::new(0usize));
     match listener {
         Listener::Unix { listener, auth, .. } => {
             let Ok(listener) = Async::new(listener) else {
@@ -147,7 +152,7 @@ pub async fn serve(core: Shared, listener: Listener) {
                     pause_after_accept_error().await;
                     continue;
                 };
-                spawn_connection(&core, stream, auth.clone(), active.clone());
+                spawn_connection(&core, stream, auth.clone());
             }
         }
         Listener::Tcp { listener, auth } => {
@@ -161,7 +166,7 @@ pub async fn serve(core: Shared, listener: Listener) {
                     continue;
                 };
                 let _ = stream.get_ref().set_nodelay(true);
-                spawn_connection(&core, stream, auth.clone(), active.clone());
+                spawn_connection(&core, stream, auth.clone());
             }
         }
     }
@@ -174,12 +179,24 @@ async fn pause_after_accept_error() {
     Timer::after(ACCEPT_RETRY).await;
 }
 
-fn spawn_connection<T>(
-    core: &Shared,
-    stream: Async<T>,
-    auth: Rc<Option<Credentials>>,
-    active: Rc<Cell<usize>>,
-) where
+/// One place under MAX_CONNECTIONS, given back however the task ends.
+struct ConnectionSlot;
+
+impl ConnectionSlot {
+    fn take() -> ConnectionSlot {
+        ACTIVE.set(ACTIVE.get() + 1);
+        ConnectionSlot
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        ACTIVE.set(ACTIVE.get().saturating_sub(1));
+    }
+}
+
+fn spawn_connection<T>(core: &Shared, stream: Async<T>, auth: Rc<Option<Credentials>>)
+where
     T: Read + Write + AsFd + async_io::IoSafe + 'static,
 {
     let executor = core.borrow().executor.clone();
@@ -187,7 +204,7 @@ fn spawn_connection<T>(
     executor
         .spawn(async move {
             let mut stream = stream;
-            if active.get() >= MAX_CONNECTIONS {
+            if ACTIVE.get() >= MAX_CONNECTIONS {
                 let _ = write_simple(
                     &mut stream,
                     503,
@@ -198,9 +215,8 @@ fn spawn_connection<T>(
                 .await;
                 return;
             }
-            active.set(active.get() + 1);
+            let _slot = ConnectionSlot::take();
             let _ = connection(&core, &mut stream, &auth).await;
-            active.set(active.get() - 1);
         })
         .detach();
 }

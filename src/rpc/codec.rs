@@ -73,7 +73,9 @@ pub fn decode_call(body: &[u8]) -> Result<Call, DecodeError> {
 
 /// Server side: writes a `<methodResponse>` with one value or a fault.
 pub fn encode_response(result: &Result<Value, Fault>) -> String {
-    let mut out = String::from(XML_DECLARATION);
+    // Room for a typical answer up front (getAllProcessInfo is the big one).
+    let mut out = String::with_capacity(8192);
+    out.push_str(XML_DECLARATION);
     match result {
         Ok(value) => {
             out.push_str("<methodResponse>\n<params>\n<param>\n");
@@ -634,17 +636,23 @@ fn write_text_scalar(out: &mut String, tag: &str, text: &str) {
 /// Escapes markup characters, keeps CR through a character reference and
 /// replaces what XML 1.0 cannot carry (see the module header).
 fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' | '\n' => out.push(c),
-            c if is_xml_char(c) => out.push(c),
-            _ => out.push(char::REPLACEMENT_CHARACTER),
-        }
+    // Copy runs that need no escaping in one go; most text is such a run.
+    let mut plain_from = 0;
+    for (at, c) in text.char_indices() {
+        let replacement = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '\r' => "&#13;",
+            '\t' | '\n' => continue,
+            c if is_xml_char(c) => continue,
+            _ => "\u{FFFD}",
+        };
+        out.push_str(text.get(plain_from..at).unwrap_or_default());
+        out.push_str(replacement);
+        plain_from = at + c.len_utf8();
     }
+    out.push_str(text.get(plain_from..).unwrap_or_default());
 }
 
 /// XML 1.0 `Char`, minus the surrogates a Rust `char` cannot hold anyway.
