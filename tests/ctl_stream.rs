@@ -183,3 +183,24 @@ fn ctrl_c_during_a_blocking_command() {
     assert_eq!(out.code, Some(0));
     assert!(out.stdout.ends_with("supervisor> \n"), "{out:?}");
 }
+
+#[test]
+fn logtail_404_lingers_until_the_client_is_done() {
+    // 4.3's supervisorctl sends one more CRLF after its request head. A
+    // daemon that closes at once after its 404 makes that write fail
+    // (EPIPE), and supervisorctl then reports "Cannot connect, error:
+    // BrokenPipeError" instead of "Cannot read, status code 404".
+    use std::io::{Read, Write};
+    let mut daemon = Daemon::start_kind(DaemonKind::Ours, "linger", STREAM_CONFIG);
+    daemon.wait_settled();
+    let mut sock = std::os::unix::net::UnixStream::connect(daemon.sock()).unwrap();
+    sock.set_read_timeout(Some(RUN_DEADLINE)).unwrap();
+    sock.write_all(b"GET /logtail/nope/stdout HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut response = Vec::new();
+    sock.read_to_end(&mut response).unwrap();
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.0 404 "), "{response}");
+    sock.write_all(b"\r\n")
+        .expect("the daemon still reads after its answer");
+}
