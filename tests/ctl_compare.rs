@@ -205,101 +205,17 @@ const READ_ONLY_CASES: &[&[&str]] = &[
     &["fg", "grp:manual"],
 ];
 
-/// The four runs of one command: each supervisorctl against each daemon.
-struct FourRuns {
-    py_on_py: Output,
-    ours_on_py: Output,
-    py_on_ours: Output,
-    ours_on_ours: Output,
-}
-
-/// One daemon and what its outputs need masked.
-struct Target<'a> {
-    daemon: &'a Daemon,
-    ours: Ctl,
-}
-
-impl Target<'_> {
-    fn args(&self, args: &[&str]) -> Vec<String> {
-        let url = format!("unix://{}", self.daemon.sock().display());
-        let mut full = vec!["-c".to_string(), self.daemon.conf()];
-        full.extend(args.iter().map(|a| a.replace("{url}", &url)));
-        full
-    }
-
-    /// Masks for `ctl`'s output against this daemon.
-    fn subs(&self, ctl: &Ctl) -> Vec<(String, String)> {
-        let mut subs = prog_subs(ctl);
-        subs.extend(self.daemon.subs());
-        subs
-    }
-}
-
-/// Runs `args` through both supervisorctls against both daemons at once.
-fn four_runs(py: &Target, rs: &Target, args: &[&str]) -> FourRuns {
-    let run = |ctl: &Ctl, target: &Target| {
-        let full = target.args(args);
-        let refs: Vec<&str> = full.iter().map(String::as_str).collect();
-        ctl.run(&refs, "")
-    };
-    std::thread::scope(|s| {
-        let a = s.spawn(|| run(&Ctl::Python, py));
-        let b = s.spawn(|| run(&py.ours, py));
-        let c = s.spawn(|| run(&Ctl::Python, rs));
-        let d = run(&rs.ours, rs);
-        FourRuns {
-            py_on_py: a.join().unwrap(),
-            ours_on_py: b.join().unwrap(),
-            py_on_ours: c.join().unwrap(),
-            ours_on_ours: d,
-        }
-    })
-}
-
 #[test]
 fn read_only_commands_against_both_daemons() {
-    // The same config under Python's supervisord and ours. For each command:
-    // our supervisorctl must print what Python's does against each daemon,
-    // and Python's supervisorctl must print the same against our daemon as
-    // against its own (the cross check of our daemon).
-    let mut py_daemon = Daemon::start_kind(DaemonKind::Python, "ro", STANDARD_CONFIG);
-    let mut our_daemon = Daemon::start_kind(DaemonKind::Ours, "ro", STANDARD_CONFIG);
-    py_daemon.wait_settled();
-    our_daemon.wait_settled();
-    let py = Target {
-        daemon: &py_daemon,
-        ours: link_ours(&py_daemon.dir),
-    };
-    let rs = Target {
-        daemon: &our_daemon,
-        ours: link_ours(&our_daemon.dir),
-    };
+    let pair = DaemonPair::start("ro", STANDARD_CONFIG);
     let mut diffs = Differences::default();
     // `open` to the same server shows its status but keeps the exit status.
     let open_self: &[&str] = &["open", "{url}"];
     for args in READ_ONLY_CASES.iter().copied().chain([open_self]) {
-        let runs = four_runs(&py, &rs, args);
-        diffs.check(
-            &format!("our supervisorctl {args:?} on Python's supervisord"),
-            (&runs.py_on_py, &py.subs(&Ctl::Python)),
-            (&runs.ours_on_py, &py.subs(&py.ours)),
-            false,
-        );
-        diffs.check(
-            &format!("our supervisorctl {args:?} on our supervisord"),
-            (&runs.py_on_ours, &rs.subs(&Ctl::Python)),
-            (&runs.ours_on_ours, &rs.subs(&rs.ours)),
-            false,
-        );
-        diffs.check(
-            &format!("Python's supervisorctl {args:?} on our supervisord vs on Python's"),
-            (&runs.py_on_py, &py.subs(&Ctl::Python)),
-            (&runs.py_on_ours, &rs.subs(&Ctl::Python)),
-            false,
-        );
+        pair.compare(args, "", &mut diffs);
     }
     // The invocation through `supervisor supervisorctl` behaves the same.
-    for daemon in [&py_daemon, &our_daemon] {
+    for daemon in [&pair.py, &pair.rs] {
         same(daemon, &Ctl::Ours, &["status", "grp:*"]);
     }
     diffs.assert_none();

@@ -652,6 +652,106 @@ impl Differences {
     }
 }
 
+/// The same config under Python's supervisord and ours, for comparing
+/// every supervisorctl against every daemon.
+pub struct DaemonPair {
+    pub py: Daemon,
+    pub rs: Daemon,
+    /// Our supervisorctl, linked inside each daemon's dir.
+    pub ours_py: Ctl,
+    pub ours_rs: Ctl,
+}
+
+/// What one command printed: each supervisorctl against each daemon.
+pub struct FourRuns {
+    pub py_on_py: Output,
+    pub ours_on_py: Output,
+    pub py_on_ours: Output,
+    pub ours_on_ours: Output,
+}
+
+impl DaemonPair {
+    /// Starts both daemons and waits until both have settled.
+    pub fn start(tag: &str, config: &str) -> DaemonPair {
+        let mut py = Daemon::start_kind(DaemonKind::Python, tag, config);
+        let mut rs = Daemon::start_kind(DaemonKind::Ours, tag, config);
+        py.wait_settled();
+        rs.wait_settled();
+        let ours_py = link_ours(&py.dir);
+        let ours_rs = link_ours(&rs.dir);
+        DaemonPair {
+            py,
+            rs,
+            ours_py,
+            ours_rs,
+        }
+    }
+
+    /// `-c <conf>` and `args`, with `{url}` standing for the daemon's socket.
+    fn args(daemon: &Daemon, args: &[&str]) -> Vec<String> {
+        let url = format!("unix://{}", daemon.sock().display());
+        let mut full = vec!["-c".to_string(), daemon.conf()];
+        full.extend(args.iter().map(|a| a.replace("{url}", &url)));
+        full
+    }
+
+    /// Masks for `ctl`'s output against `daemon`.
+    pub fn subs(daemon: &Daemon, ctl: &Ctl) -> Vec<(String, String)> {
+        let mut subs = prog_subs(ctl);
+        subs.extend(daemon.subs());
+        subs
+    }
+
+    /// Runs `args` through both supervisorctls against both daemons at once.
+    pub fn run_all(&self, args: &[&str], stdin: &str) -> FourRuns {
+        let run = |ctl: &Ctl, daemon: &Daemon| {
+            let full = DaemonPair::args(daemon, args);
+            let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+            ctl.run(&refs, stdin)
+        };
+        std::thread::scope(|s| {
+            let a = s.spawn(|| run(&Ctl::Python, &self.py));
+            let b = s.spawn(|| run(&self.ours_py, &self.py));
+            let c = s.spawn(|| run(&Ctl::Python, &self.rs));
+            let d = run(&self.ours_rs, &self.rs);
+            FourRuns {
+                py_on_py: a.join().unwrap(),
+                ours_on_py: b.join().unwrap(),
+                py_on_ours: c.join().unwrap(),
+                ours_on_ours: d,
+            }
+        })
+    }
+
+    /// Runs `args` four ways and records every difference: our
+    /// supervisorctl against Python's on each daemon, and the cross check of
+    /// our daemon (Python's supervisorctl on ours vs on Python's).
+    pub fn compare(&self, args: &[&str], stdin: &str, diffs: &mut Differences) -> FourRuns {
+        let runs = self.run_all(args, stdin);
+        let (py, rs) = (&self.py, &self.rs);
+        let what = |check: &str| format!("{check}: {args:?} (stdin {stdin:?})");
+        diffs.check(
+            &what("our supervisorctl vs Python's, on Python's supervisord"),
+            (&runs.py_on_py, &Self::subs(py, &Ctl::Python)),
+            (&runs.ours_on_py, &Self::subs(py, &self.ours_py)),
+            false,
+        );
+        diffs.check(
+            &what("our supervisorctl vs Python's, on our supervisord"),
+            (&runs.py_on_ours, &Self::subs(rs, &Ctl::Python)),
+            (&runs.ours_on_ours, &Self::subs(rs, &self.ours_rs)),
+            false,
+        );
+        diffs.check(
+            &what("Python's supervisorctl on our supervisord vs on Python's"),
+            (&runs.py_on_py, &Self::subs(py, &Ctl::Python)),
+            (&runs.py_on_ours, &Self::subs(rs, &Ctl::Python)),
+            false,
+        );
+        runs
+    }
+}
+
 /// Writes the pty driver (Python's `pty` module) into `dir` and returns its path.
 /// It runs a program on a fresh pseudo-terminal, types each input piece after
 /// the output has been quiet for a moment, and prints what the terminal showed.
