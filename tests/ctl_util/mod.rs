@@ -267,6 +267,11 @@ pub struct Daemon {
     pub dir: TempDir,
     pub config: PathBuf,
     pub kind: DaemonKind,
+    /// Where supervisorctl reaches it: the unix socket unless a test says.
+    pub url: String,
+    /// What to mask in outputs compared across daemons: its dir, and
+    /// whatever a test adds (e.g. its port).
+    pub masks: Vec<(String, String)>,
     child: Child,
 }
 
@@ -295,6 +300,8 @@ impl Daemon {
             .spawn()
             .expect("start supervisord");
         Daemon {
+            url: format!("unix://{}", dir.join("s.sock").display()),
+            masks: vec![(dir.display(), "<DIR>".to_string())],
             dir,
             config,
             kind,
@@ -302,9 +309,9 @@ impl Daemon {
         }
     }
 
-    /// Masks this daemon's directory in outputs compared across daemons.
+    /// Masks what is this daemon's own in outputs compared across daemons.
     pub fn subs(&self) -> Vec<(String, String)> {
-        vec![(self.dir.display(), "<DIR>".to_string())]
+        self.masks.clone()
     }
 
     pub fn conf(&self) -> String {
@@ -677,6 +684,11 @@ impl DaemonPair {
         let mut rs = Daemon::start_kind(DaemonKind::Ours, tag, config);
         py.wait_settled();
         rs.wait_settled();
+        DaemonPair::of(py, rs)
+    }
+
+    /// A pair of daemons the caller started (and waited for).
+    pub fn of(py: Daemon, rs: Daemon) -> DaemonPair {
         let ours_py = link_ours(&py.dir);
         let ours_rs = link_ours(&rs.dir);
         DaemonPair {
@@ -689,9 +701,8 @@ impl DaemonPair {
 
     /// `-c <conf>` and `args`, with `{url}` standing for the daemon's socket.
     fn args(daemon: &Daemon, args: &[&str]) -> Vec<String> {
-        let url = format!("unix://{}", daemon.sock().display());
         let mut full = vec!["-c".to_string(), daemon.conf()];
-        full.extend(args.iter().map(|a| a.replace("{url}", &url)));
+        full.extend(args.iter().map(|a| a.replace("{url}", &daemon.url)));
         full
     }
 
@@ -726,10 +737,15 @@ impl DaemonPair {
     /// Runs `args` four ways and records every difference: our
     /// supervisorctl against Python's on each daemon, and the cross check of
     /// our daemon (Python's supervisorctl on ours vs on Python's).
-    pub fn compare(&self, args: &[&str], stdin: &str, diffs: &mut Differences) -> FourRuns {
+    pub fn compare(&self, args: &[&str], stdin: &str, diffs: &mut Differences) {
         let runs = self.run_all(args, stdin);
+        self.check(&format!("{args:?} (stdin {stdin:?})"), &runs, diffs);
+    }
+
+    /// The three checks of `compare` on runs already made.
+    pub fn check(&self, command: &str, runs: &FourRuns, diffs: &mut Differences) {
         let (py, rs) = (&self.py, &self.rs);
-        let what = |check: &str| format!("{check}: {args:?} (stdin {stdin:?})");
+        let what = |check: &str| format!("{check}: {command}");
         diffs.check(
             &what("our supervisorctl vs Python's, on Python's supervisord"),
             (&runs.py_on_py, &Self::subs(py, &Ctl::Python)),
@@ -748,7 +764,6 @@ impl DaemonPair {
             (&runs.py_on_ours, &Self::subs(rs, &Ctl::Python)),
             false,
         );
-        runs
     }
 }
 
