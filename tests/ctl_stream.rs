@@ -35,6 +35,12 @@ command=sh -c 'while read line; do echo \"got:$line\"; done'
 startsecs=0
 stdout_logfile={dir}/echoer.out
 
+[program:chatter]
+command=sh -c 'while true; do echo tick; sleep 0.1; done & while read line; do echo \"got:$line\"; done'
+startsecs=0
+stopasgroup=true
+stdout_logfile={dir}/chatter.out
+
 [program:slow]
 command=sleep 1000
 startsecs=30
@@ -52,10 +58,21 @@ fn interrupted(ctl: &Ctl, args: &[&str], ready: &str) -> Output {
 
 #[test]
 fn tail_f_and_maintail_f_end_on_ctrl_c_like_4_3() {
-    let mut daemon = Daemon::start("follow", STREAM_CONFIG);
-    daemon.wait_settled();
-    let ours = link_ours(&daemon.dir);
+    let pair = DaemonPair::start("follow", STREAM_CONFIG);
+    let mut py_outputs = Vec::new();
+    for (daemon, ours) in [(&pair.py, &pair.ours_py), (&pair.rs, &pair.ours_rs)] {
+        py_outputs.push(follow_logs(daemon, ours));
+    }
+    // Python's supervisorctl follows our daemon's logs as it follows its own.
+    assert_eq!(py_outputs.get(1), py_outputs.first());
+}
+
+/// `tail -f` and `maintail -f` against `daemon`; returns what Python's
+/// supervisorctl printed for the deterministic ones.
+fn follow_logs(daemon: &Daemon, ours: &Ctl) -> Vec<Output> {
     let conf = daemon.conf();
+    let kind = daemon.kind;
+    let mut py_outputs = Vec::new();
     for (args, ready) in [
         (
             vec!["-c", conf.as_str(), "tail", "-f", "talker"],
@@ -67,69 +84,92 @@ fn tail_f_and_maintail_f_end_on_ctrl_c_like_4_3() {
         ),
     ] {
         let expected = interrupted(&Ctl::Python, &args, ready);
-        let got = interrupted(&ours, &args, ready);
-        assert_eq!(got, expected, "{args:?}");
+        let got = interrupted(ours, &args, ready);
+        assert_eq!(got, expected, "{args:?} on {kind:?}");
         assert_eq!(
             got.stdout,
             format!("==> Press Ctrl-C to exit <==\n{ready}\n")
         );
         assert_eq!(got.code, Some(0));
+        py_outputs.push(expected);
     }
     // The main log: the same shape (its tail may grow between the runs).
     let args = ["-c", conf.as_str(), "maintail", "-f"];
-    for ctl in [&Ctl::Python, &ours] {
+    for ctl in [&Ctl::Python, ours] {
         let out = interrupted(ctl, &args, "success: ");
         assert!(
             out.stdout.starts_with("==> Press Ctrl-C to exit <==\n"),
-            "{out:?}"
+            "{kind:?}: {out:?}"
         );
-        assert!(out.stdout.ends_with("\n\n"), "{out:?}");
-        assert_eq!((out.stderr.as_str(), out.code), ("", Some(0)));
+        assert!(out.stdout.ends_with("\n\n"), "{kind:?}: {out:?}");
+        assert_eq!((out.stderr.as_str(), out.code), ("", Some(0)), "{kind:?}");
     }
     // A stream the server refuses ends at once, with 4.3's message.
     for name in ["nope", "slow"] {
         let args = ["-c", conf.as_str(), "tail", "-f", name];
-        let subs = [(daemon.dir.display(), "<DIR>".to_string())];
-        compare_runs(&Ctl::Python, &subs, &ours, &subs, &args, &args, "", false);
+        let subs = daemon.subs();
+        compare_runs(&Ctl::Python, &subs, ours, &subs, &args, &args, "", false);
+        let mut out = Ctl::Python.run(&args, "");
+        out.stderr = normalize(&out.stderr, &subs);
+        py_outputs.push(out);
     }
+    py_outputs
 }
 
 #[test]
 fn fg_sends_lines_and_leaves_on_eof_or_ctrl_c() {
-    let mut daemon = Daemon::start("fg", STREAM_CONFIG);
-    daemon.wait_settled();
-    let ours = link_ours(&daemon.dir);
-    let conf = daemon.conf();
-    let mut run = Running::start(&ours, &["-c", &conf, "fg", "echoer"], None);
-    run.wait_stdout("==> Press Ctrl-C to exit <==\n");
-    run.send("hello\n");
-    run.wait_stdout("got:hello\n");
-    run.close_stdin();
-    let out = run.finish();
-    assert_eq!(out.code, Some(0));
-    assert!(out.stdout.ends_with("Exiting foreground\n"), "{out:?}");
-    assert_eq!(out.stderr, "");
+    let pair = DaemonPair::start("fg", STREAM_CONFIG);
+    for (daemon, ours) in [(&pair.py, &pair.ours_py), (&pair.rs, &pair.ours_rs)] {
+        let conf = daemon.conf();
+        // Both supervisorctls on both daemons: Python's `fg` checks our
+        // daemon's sendProcessStdin and log tail. 4.3's `fg` ends only at
+        // the next output after EOF (its reader thread dies then): it talks
+        // to a program that also ticks.
+        for (ctl, program) in [(&Ctl::Python, "chatter"), (ours, "echoer")] {
+            let what = format!("{ctl:?} on {:?}", daemon.kind);
+            let mut run = Running::start(ctl, &["-c", &conf, "fg", program], None);
+            run.wait_stdout("==> Press Ctrl-C to exit <==\n");
+            run.send("hello\n");
+            run.wait_stdout("got:hello\n");
+            run.close_stdin();
+            let out = run.finish();
+            assert_eq!(out.code, Some(0), "{what}");
+            assert!(
+                out.stdout.ends_with("Exiting foreground\n"),
+                "{what}: {out:?}"
+            );
+            assert_eq!(out.stderr, "", "{what}");
 
-    let run = Running::start(&ours, &["-c", &conf, "fg", "ticker"], None);
-    run.wait_stdout("tick\n");
-    run.interrupt();
-    let out = run.finish();
-    assert_eq!(out.code, Some(0));
-    assert!(out.stdout.ends_with("Exiting foreground\n"), "{out:?}");
-
-    // Not-running and unknown processes: same as 4.3.
-    for args in [["fg", "slow"], ["fg", "nope"]] {
-        let full = ["-c", conf.as_str(), args[0], args[1]];
-        assert_same(&Ctl::Python, &ours, &full, "");
+            let run = Running::start(ctl, &["-c", &conf, "fg", "ticker"], None);
+            run.wait_stdout("tick\n");
+            run.interrupt();
+            let out = run.finish();
+            assert_eq!(out.code, Some(0), "{what}");
+            assert!(
+                out.stdout.ends_with("Exiting foreground\n"),
+                "{what}: {out:?}"
+            );
+        }
     }
+    // Not-running and unknown processes: same as 4.3, on both daemons.
+    let mut diffs = Differences::default();
+    for args in [["fg", "slow"], ["fg", "nope"]] {
+        pair.compare(&args, "", &mut diffs);
+    }
+    diffs.assert_none();
 }
 
 #[test]
 fn a_closed_stdout_ends_quietly() {
-    let mut daemon = Daemon::start("pipe-closed", STREAM_CONFIG);
-    daemon.wait_settled();
-    let ours = link_ours(&daemon.dir);
+    let pair = DaemonPair::start("pipe-closed", STREAM_CONFIG);
+    for (daemon, ours) in [(&pair.py, &pair.ours_py), (&pair.rs, &pair.ours_rs)] {
+        closed_stdout(daemon, ours);
+    }
+}
+
+fn closed_stdout(daemon: &Daemon, ours: &Ctl) {
     let conf = daemon.conf();
+    let kind = daemon.kind;
     // `supervisorctl tail -f ticker | head -1`: ends at the next write.
     let mut cmd = ours.command();
     cmd.args(["-c", &conf, "tail", "-f", "ticker"])
@@ -143,8 +183,12 @@ fn a_closed_stdout_ends_quietly() {
     drop(stdout);
     let err = read_in_thread(child.stderr.take().unwrap());
     let code = wait_with_deadline(&mut child, RUN_DEADLINE);
-    assert_eq!(code, Some(0));
-    assert_eq!(String::from_utf8_lossy(&err.recv().unwrap()), "");
+    assert_eq!(code, Some(0), "{kind:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&err.recv().unwrap()),
+        "",
+        "{kind:?}"
+    );
 
     // A long one-shot output cut short.
     let mut cmd = ours.command();
@@ -155,33 +199,42 @@ fn a_closed_stdout_ends_quietly() {
     drop(child.stdout.take());
     let err = read_in_thread(child.stderr.take().unwrap());
     let code = wait_with_deadline(&mut child, RUN_DEADLINE);
-    assert_eq!(code, Some(0));
-    assert_eq!(String::from_utf8_lossy(&err.recv().unwrap()), "");
+    assert_eq!(code, Some(0), "{kind:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&err.recv().unwrap()),
+        "",
+        "{kind:?}"
+    );
 }
 
 #[test]
 fn ctrl_c_during_a_blocking_command() {
-    let mut daemon = Daemon::start("sigint", STREAM_CONFIG);
-    daemon.wait_settled();
-    let ours = link_ours(&daemon.dir);
+    let pair = DaemonPair::start("sigint", STREAM_CONFIG);
+    for (daemon, ours) in [(&pair.py, &pair.ours_py), (&pair.rs, &pair.ours_rs)] {
+        ctrl_c_while_blocked(daemon, ours);
+    }
+}
+
+fn ctrl_c_while_blocked(daemon: &Daemon, ours: &Ctl) {
     let conf = daemon.conf();
+    let kind = daemon.kind;
     // `start slow` blocks for startsecs=30; Ctrl-C ends supervisorctl the
     // way an uncaught KeyboardInterrupt ends 4.3's.
-    let run = Running::start(&ours, &["-c", &conf, "start", "slow"], None);
+    let run = Running::start(ours, &["-c", &conf, "start", "slow"], None);
     daemon.wait_status("slow starting", |s| {
         s.contains("slow                             STARTING")
     });
     run.interrupt();
     let out = run.finish();
-    assert_eq!(out.code, Some(130));
-    assert_eq!(out.stderr, "KeyboardInterrupt\n");
+    assert_eq!(out.code, Some(130), "{kind:?}");
+    assert_eq!(out.stderr, "KeyboardInterrupt\n", "{kind:?}");
     // In the shell, Ctrl-C at the prompt ends the shell with status 0.
-    let run = Running::start(&ours, &["-c", &conf], None);
+    let run = Running::start(ours, &["-c", &conf], None);
     run.wait_stdout("supervisor> ");
     run.interrupt();
     let out = run.finish();
-    assert_eq!(out.code, Some(0));
-    assert!(out.stdout.ends_with("supervisor> \n"), "{out:?}");
+    assert_eq!(out.code, Some(0), "{kind:?}");
+    assert!(out.stdout.ends_with("supervisor> \n"), "{kind:?}: {out:?}");
 }
 
 #[test]
