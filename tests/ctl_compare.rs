@@ -221,6 +221,12 @@ fn read_only_commands_against_both_daemons() {
     diffs.assert_none();
 }
 
+/// Which outputs of a step a mask applies to.
+enum Mask {
+    Cross(fn(&str) -> String),
+    All(fn(&str) -> String),
+}
+
 /// One supervisorctl driving one daemon through a sequence of steps.
 struct Lane {
     ctl: Ctl,
@@ -307,13 +313,18 @@ impl Lanes {
 
     /// Runs `args` in all four lanes at once and fails on any difference.
     fn step(&self, args: &[&str]) {
-        self.step_with(args, |text| text.to_string());
+        self.step_with(args, Mask::All(|text| text.to_string()));
     }
 
-    /// `step`, with `cross_mask` applied to both outputs of the cross check
-    /// (Python's supervisorctl on our daemon vs on Python's) to hide a
-    /// deliberate difference of our daemon.
-    fn step_with(&self, args: &[&str], cross_mask: fn(&str) -> String) {
+    /// `step`, with `mask` applied to the outputs before comparing: to both
+    /// outputs of the cross check (Python's supervisorctl on our daemon vs on
+    /// Python's) only, hiding a deliberate difference of our daemon, or to
+    /// every output, hiding what is left to timing.
+    fn step_with(&self, args: &[&str], mask: Mask) {
+        let (all_mask, cross_mask): (fn(&str) -> String, fn(&str) -> String) = match mask {
+            Mask::Cross(f) => (|t| t.to_string(), f),
+            Mask::All(f) => (f, f),
+        };
         // 4.3 orders "all" and group results and update's group lists by
         // hash order, which differs between two daemons: compare those as
         // sets of lines.
@@ -327,11 +338,13 @@ impl Lanes {
             let d = self.ours_on_ours.run(args);
             (a.join().unwrap(), b.join().unwrap(), c.join().unwrap(), d)
         });
-        let masked = |out: &Output| Output {
-            stdout: cross_mask(&out.stdout),
-            stderr: cross_mask(&out.stderr),
+        let mask_with = |f: fn(&str) -> String, out: &Output| Output {
+            stdout: f(&out.stdout),
+            stderr: f(&out.stderr),
             code: out.code,
         };
+        let [a, b, c, d] = [a, b, c, d].map(|out| mask_with(all_mask, &out));
+        let masked = |out: &Output| mask_with(cross_mask, out);
         let (cross_a, cross_c) = (masked(&a), masked(&c));
         let mut diffs = Differences::default();
         for ((expected, e_lane), (got, g_lane)) in [
@@ -353,7 +366,12 @@ impl Lanes {
     /// Waits until no process of any daemon is in transition, so the next
     /// step sees the same states everywhere.
     fn settle(&mut self) {
-        self.for_each_daemon(|d| d.wait_status("processes at rest", settled));
+        self.settle_until("processes at rest", |_| true);
+    }
+
+    /// `settle`, and until `check` holds too for each daemon's `status`.
+    fn settle_until(&mut self, what: &str, check: fn(&str) -> bool) {
+        self.for_each_daemon(|d| d.wait_status(what, |s| settled(s) && check(s)));
     }
 
     fn configs(&self) -> [&std::path::Path; 4] {
@@ -440,13 +458,100 @@ fn state_changes_on_twin_daemons() {
 
     // A config the daemon cannot read.
     lanes.edit_configs(|text| text + "\n[program:broken]\nstartsecs=notanumber\ncommand=x\n");
-    lanes.step_with(&["reread"], mask_config_error);
-    lanes.step_with(&["update"], mask_config_error);
+    lanes.step_with(&["reread"], Mask::Cross(mask_config_error));
+    lanes.step_with(&["update"], Mask::Cross(mask_config_error));
 
     lanes.step(&["shutdown"]);
     lanes.for_each_daemon(Daemon::wait_exit);
     lanes.step(&["shutdown"]);
     lanes.step(&["status"]);
+}
+
+/// Programs that end, fail to spawn or give up, for the lifecycle test.
+/// The ones that end live a moment first: one that exits at once may or may
+/// not have reached RUNNING when 4.3's `start` looks.
+const LIFECYCLE_PROGRAMS: &str = "
+[program:quitter]
+command=sh -c 'sleep 0.3; exit 3'
+autostart=false
+autorestart=false
+startsecs=0
+stdout_logfile=NONE
+
+[program:quick]
+command=sh -c 'echo hi; sleep 0.3'
+autostart=false
+autorestart=false
+startsecs=0
+stdout_logfile={dir}/quick.out
+
+[program:missing]
+command=/nonexistent/program
+autostart=false
+stdout_logfile=NONE
+
+[program:retrier]
+command=/bin/false
+autostart=false
+startsecs=1
+startretries=1
+stdout_logfile=NONE
+";
+
+/// The messages of a main log, once each, sorted: which messages a daemon
+/// logged, not when nor how often. Messages whose presence is left to
+/// timing in 4.3 itself are dropped: "waiting for X to stop" (logged when a
+/// stop takes a moment) and retrier's "success" (logged when 4.3's loop
+/// noticed the exit only after startsecs).
+fn main_log_messages(text: &str) -> String {
+    let text = normalize(text, &[]);
+    let mut messages: Vec<&str> = text
+        .lines()
+        .map(|line| {
+            let is_stamped =
+                line.as_bytes().get(4) == Some(&b'-') && line.as_bytes().get(23) == Some(&b' ');
+            match line.get(24..) {
+                Some(rest) if is_stamped => rest,
+                _ => line,
+            }
+        })
+        .filter(|m| !m.contains("waiting for ") && !m.contains("success: retrier"))
+        .collect();
+    messages.sort_unstable();
+    messages.dedup();
+    messages.iter().map(|m| format!("{m}\n")).collect()
+}
+
+#[test]
+fn lifecycle_of_programs_that_end() {
+    let mut lanes = Lanes::start("life", &format!("{STANDARD_CONFIG}{LIFECYCLE_PROGRAMS}"));
+    let ended = |s: &str| {
+        s.contains("quitter                          EXITED")
+            && s.contains("quick                            EXITED")
+    };
+    lanes.step(&["start", "quitter", "quick"]);
+    lanes.settle_until("quitter and quick to end", ended);
+    lanes.step(&["status", "quitter"]);
+    lanes.step(&["status", "quick"]);
+    lanes.step(&["tail", "quick"]);
+    lanes.step(&["start", "missing"]);
+    lanes.step(&["status", "missing"]);
+    lanes.step(&["start", "retrier"]);
+    lanes.settle();
+    lanes.step(&["status"]);
+    lanes.step(&["pid", "all"]);
+    lanes.step(&["restart", "quitter", "quick", "missing"]);
+    lanes.settle_until("quitter and quick to end", ended);
+    lanes.step(&["status"]);
+    lanes.step(&["stop", "quitter", "quick", "missing", "retrier"]);
+    lanes.step(&["signal", "TERM", "quitter", "quick", "missing", "retrier"]);
+    lanes.step(&["clear", "quitter", "quick", "missing"]);
+    lanes.step(&["start", "all"]);
+    lanes.settle_until("quitter and quick to end", ended);
+    lanes.step(&["status"]);
+    lanes.step(&["stop", "all"]);
+    lanes.step(&["status"]);
+    lanes.step_with(&["maintail", "-100000"], Mask::All(main_log_messages));
 }
 
 #[test]
@@ -513,4 +618,37 @@ stopwaitsecs=60
 stdout_logfile=NONE
 "
     )
+}
+
+#[test]
+fn startup_log_names_each_servers_rpc_interface_like_4_3() {
+    // 4.3 sets up the inet server before the unix one, and logs for each
+    // "RPC interface 'supervisor' initialized" and, without credentials,
+    // the CRIT warning. The main logs of both daemons must open alike.
+    let start = |kind| {
+        let config = STANDARD_CONFIG.replace(
+            "[supervisord]\n",
+            &format!(
+                "[inet_http_server]\nport=127.0.0.1:{}\n\n[supervisord]\n",
+                free_port()
+            ),
+        );
+        let mut daemon = Daemon::start_kind(kind, "startlog", &config);
+        daemon.wait_settled();
+        daemon
+    };
+    let pair = DaemonPair::of(start(DaemonKind::Python), start(DaemonKind::Ours));
+    let opening = |daemon: &Daemon| -> Vec<String> {
+        let log = read_text(&daemon.dir.join("supervisord.log"));
+        log.lines()
+            .map(|line| normalize(line.get(24..).unwrap_or(line), &[]))
+            .take_while(|m| !m.starts_with("INFO supervisord started with pid"))
+            .collect()
+    };
+    let expected = opening(&pair.py);
+    assert!(
+        expected.iter().any(|m| m.contains("'inet_http_server'")),
+        "{expected:?}"
+    );
+    assert_eq!(opening(&pair.rs), expected);
 }
