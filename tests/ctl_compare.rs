@@ -203,6 +203,32 @@ const READ_ONLY_CASES: &[&[&str]] = &[
     &["fg", "a", "b"],
     &["fg", "nope"],
     &["fg", "grp:manual"],
+    // Odd names and signal spellings, for the daemon's name and signal parsing.
+    &["status", "grp:"],
+    &["status", ":manual"],
+    &["status", "sleeper", "sleeper"],
+    &["status", "grp:manual:x"],
+    &["stop", ":manual"],
+    &["pid", "num:"],
+    &["pid", "num:*"],
+    &["tail", "grp:manual"],
+    &["tail", "num:num_0"],
+    &["tail", "num:"],
+    &["tail", "-0", "talker"],
+    &["tail", "-1", "talker", "stderr"],
+    &["fg", "num:"],
+    &["clear", "num:*", "grp:"],
+    &["signal", "WINCH", "sleeper"],
+    &["signal", "sigwinch", "num:*"],
+    &["signal", "28", "all"],
+    &["signal", "SIGFOO", "sleeper"],
+    &["signal", "-1", "sleeper"],
+    &["signal", "99", "sleeper"],
+    &["signal", "WINCH", "grp:", "num:", ":x"],
+    &["remove", "grp:manual"],
+    &["add", "grp:manual"],
+    &["update", "grp"],
+    &["avail", "grp"],
 ];
 
 #[test]
@@ -651,4 +677,50 @@ fn startup_log_names_each_servers_rpc_interface_like_4_3() {
         "{expected:?}"
     );
     assert_eq!(opening(&pair.rs), expected);
+}
+
+#[test]
+fn named_log_file_is_created_at_first_spawn() {
+    // 4.3 creates a named stdout_logfile when the process first starts
+    // (AUTO ones at once): before that, `tail` answers "no log file" and
+    // `tail -f` gets a 404; `missing` (its command is not found) never gets
+    // one.
+    let pair = DaemonPair::start("lazylog", &format!("{STANDARD_CONFIG}{LIFECYCLE_PROGRAMS}"));
+    let mut diffs = Differences::default();
+    for args in [
+        &["tail", "grp:manual"][..],
+        &["tail", "grp:manual", "stderr"],
+        &["tail", "-f", "grp:manual"],
+        &["tail", "missing"],
+        &["clear", "grp:manual"],
+        &["tail", "quick"],
+    ] {
+        pair.compare(args, "", &mut diffs);
+    }
+    diffs.assert_none();
+    for daemon in [&pair.py, &pair.rs] {
+        assert!(!daemon.dir.join("manual.out").exists(), "{:?}", daemon.kind);
+    }
+    let mut diffs = Differences::default();
+    // Starting creates it; a spawn error does not. (One supervisorctl per
+    // daemon: two starting the same process at once would race.)
+    for args in [&["start", "missing"][..], &["start", "quick"]] {
+        let run = |daemon: &Daemon| {
+            let conf = daemon.conf();
+            let mut full = vec!["-c", conf.as_str()];
+            full.extend_from_slice(args);
+            (Ctl::Python.run(&full, ""), daemon.subs())
+        };
+        let (expected, got) = (run(&pair.py), run(&pair.rs));
+        diffs.check(
+            &format!("Python's supervisorctl {args:?} on our supervisord vs on Python's"),
+            (&expected.0, &expected.1),
+            (&got.0, &got.1),
+            false,
+        );
+    }
+    diffs.assert_none();
+    for daemon in [&pair.py, &pair.rs] {
+        assert!(daemon.dir.join("quick.out").exists(), "{:?}", daemon.kind);
+    }
 }

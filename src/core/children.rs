@@ -179,6 +179,12 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
     let process = slot.config.clone();
     let (filename, argv) =
         resolve_command(&process, &core.config).map_err(|e| e.message().to_string())?;
+    // As 4.3: the log files exist from here on (not for a command not found),
+    // and take what the child side reports below.
+    if let Some(slot) = core.procs.get_mut(&id) {
+        slot.stdout.open_at_spawn(&core.log);
+        slot.stderr.open_at_spawn(&core.log);
+    }
 
     let who = match &process.user {
         Some(user) => identity(user),
