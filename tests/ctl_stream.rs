@@ -257,3 +257,92 @@ fn logtail_404_lingers_until_the_client_is_done() {
     sock.write_all(b"\r\n")
         .expect("the daemon still reads after its answer");
 }
+
+/// Programs whose logs hold a known, fixed output.
+const LOGS_CONFIG: &str = "\
+[unix_http_server]
+file={dir}/s.sock
+
+[supervisord]
+logfile={dir}/supervisord.log
+pidfile={dir}/supervisord.pid
+childlogdir={dir}
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://{dir}/s.sock
+
+[program:counter]
+command=sh -c 'seq 1 3000; exec sleep 1000'
+startsecs=0
+stdout_logfile={dir}/counter.out
+
+[program:errcounter]
+command=sh -c 'seq 1 500 >&2; exec sleep 1000'
+startsecs=0
+stdout_logfile=NONE
+stderr_logfile={dir}/errcounter.err
+
+[program:merged]
+command=sh -c 'echo out; echo err >&2; exec sleep 1000'
+startsecs=0
+redirect_stderr=true
+stdout_logfile={dir}/merged.out
+
+[program:autolog]
+command=sh -c 'echo auto; echo autoerr >&2; exec sleep 1000'
+startsecs=0
+";
+
+#[test]
+fn tails_of_long_logs_match_4_3() {
+    let pair = DaemonPair::start("logs", LOGS_CONFIG);
+    for daemon in [&pair.py, &pair.rs] {
+        for (file, last) in [
+            ("counter.out", "3000\n"),
+            ("errcounter.err", "500\n"),
+            ("merged.out", "err\n"),
+        ] {
+            wait_for(&format!("{file} written"), START_DEADLINE, || {
+                read_text(&daemon.dir.join(file))
+                    .ends_with(last)
+                    .then_some(())
+            });
+        }
+    }
+    let mut diffs = Differences::default();
+    for args in [
+        &["tail", "counter"][..],
+        &["tail", "-100", "counter"],
+        &["tail", "-20000", "counter"],
+        &["tail", "-1", "counter"],
+        &["tail", "counter", "stderr"],
+        &["tail", "errcounter", "stderr"],
+        &["tail", "-7", "errcounter", "stderr"],
+        &["tail", "errcounter"],
+        &["tail", "merged"],
+        &["tail", "merged", "stderr"],
+        &["tail", "-f", "merged", "stderr"],
+        &["tail", "autolog"],
+        &["tail", "autolog", "stderr"],
+        &["clear", "counter", "merged"],
+        &["tail", "counter"],
+        &["tail", "-f", "errcounter"],
+    ] {
+        pair.compare(args, "", &mut diffs);
+    }
+    diffs.assert_none();
+    // `tail -f` starts with the last KiB of the file.
+    let mut py_outputs = Vec::new();
+    for (daemon, ours) in [(&pair.py, &pair.ours_py), (&pair.rs, &pair.ours_rs)] {
+        let args = ["-c", &daemon.conf(), "tail", "-f", "errcounter", "stderr"].map(String::from);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let expected = interrupted(&Ctl::Python, &args, "500\n");
+        let got = interrupted(ours, &args, "500\n");
+        assert_eq!(got, expected, "{:?}", daemon.kind);
+        py_outputs.push(expected);
+    }
+    assert_eq!(py_outputs.get(1), py_outputs.first());
+}
