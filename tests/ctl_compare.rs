@@ -480,6 +480,29 @@ fn state_changes_on_twin_daemons() {
     lanes.step(&["reread"]);
     lanes.step(&["update", "all"]);
 
+    // Group changes: a program joins a group, numprocs grows, a priority
+    // changes, a new group appears.
+    lanes.edit_configs(|text| {
+        text.replace("programs=manual\n", "programs=manual,fresh\n")
+            .replace("numprocs=2\n", "numprocs=3\n")
+            .replace("[program:failer]\n", "[program:failer]\npriority=5\n")
+            + "\n[group:newgrp]\nprograms=gone\npriority=1\n"
+    });
+    lanes.step(&["reread"]);
+    lanes.step(&["avail"]);
+    lanes.step(&["update", "num", "grp"]);
+    lanes.settle();
+    lanes.step(&["status"]);
+    lanes.step(&["update"]);
+    lanes.settle();
+    lanes.step(&["status"]);
+    lanes.step(&["avail"]);
+    lanes.step(&["remove", "newgrp"]);
+    lanes.step(&["stop", "newgrp:*"]);
+    lanes.step(&["remove", "newgrp"]);
+    lanes.step(&["reread"]);
+    lanes.step(&["add", "newgrp", "grp", "nope"]);
+
     // A config the daemon cannot read.
     lanes.edit_configs(|text| text + "\n[program:broken]\nstartsecs=notanumber\ncommand=x\n");
     lanes.step_with(&["reread"], Mask::Cross(mask_config_error));
