@@ -247,10 +247,13 @@ fn read_only_commands_against_both_daemons() {
     diffs.assert_none();
 }
 
+/// Rewrites an output to hide what may differ.
+type TextMask = fn(&str) -> String;
+
 /// Which outputs of a step a mask applies to.
 enum Mask {
-    Cross(fn(&str) -> String),
-    All(fn(&str) -> String),
+    Cross(TextMask),
+    All(TextMask),
 }
 
 /// One supervisorctl driving one daemon through a sequence of steps.
@@ -347,7 +350,7 @@ impl Lanes {
     /// Python's) only, hiding a deliberate difference of our daemon, or to
     /// every output, hiding what is left to timing.
     fn step_with(&self, args: &[&str], mask: Mask) {
-        let (all_mask, cross_mask): (fn(&str) -> String, fn(&str) -> String) = match mask {
+        let (all_mask, cross_mask): (TextMask, TextMask) = match mask {
             Mask::Cross(f) => (|t| t.to_string(), f),
             Mask::All(f) => (f, f),
         };
