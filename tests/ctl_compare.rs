@@ -390,6 +390,49 @@ impl Lanes {
         diffs.assert_none();
     }
 
+    /// Starts `args` in every lane without waiting (a command that blocks).
+    fn in_background(&self, args: &[&str]) -> [Running; 4] {
+        let start = |lane: &Lane| {
+            let conf = lane.daemon.conf();
+            let mut full = vec!["-c", conf.as_str()];
+            full.extend_from_slice(args);
+            Running::start(&lane.ctl, &full, Some(""))
+        };
+        [
+            start(&self.py_on_py),
+            start(&self.ours_on_py),
+            start(&self.py_on_ours),
+            start(&self.ours_on_ours),
+        ]
+    }
+
+    /// Waits for the commands of `in_background` to end and compares their
+    /// outputs as `step` does.
+    fn compare_finished(&self, runs: [Running; 4], what: &str) {
+        let [a, b, c, d] = runs.map(Running::finish);
+        let mut diffs = Differences::default();
+        for ((expected, e_lane), (got, g_lane)) in [
+            ((&a, &self.py_on_py), (&b, &self.ours_on_py)),
+            ((&c, &self.py_on_ours), (&d, &self.ours_on_ours)),
+            ((&a, &self.py_on_py), (&c, &self.py_on_ours)),
+        ] {
+            let what = format!("{what}: {} vs {}", g_lane.name(), e_lane.name());
+            diffs.check(
+                &what,
+                (expected, &e_lane.subs()),
+                (got, &g_lane.subs()),
+                false,
+            );
+        }
+        diffs.assert_none();
+    }
+
+    /// Waits until `check` holds for each daemon's `status`, whatever else
+    /// is in transition.
+    fn settle_until_any(&mut self, what: &str, check: fn(&str) -> bool) {
+        self.for_each_daemon(|d| d.wait_status(what, check));
+    }
+
     /// Waits until no process of any daemon is in transition, so the next
     /// step sees the same states everywhere.
     fn settle(&mut self) {
@@ -604,6 +647,43 @@ fn lifecycle_of_programs_that_end() {
     lanes.step(&["stop", "all"]);
     lanes.step(&["status"]);
     lanes.step_with(&["maintail", "-100000"], Mask::All(main_log_messages));
+}
+
+#[test]
+fn transitional_states_on_twin_daemons() {
+    let config = format!(
+        "{}\n[program:slow]\ncommand=sleep 1000\nautostart=false\nstartsecs=60\nstdout_logfile=NONE\n",
+        stubborn_config()
+    );
+    let mut lanes = Lanes::start("trans", &config);
+    // STARTING: a `start` blocks for startsecs; a `stop` ends it.
+    let blocked = lanes.in_background(&["start", "slow"]);
+    lanes.settle_until_any("slow starting", |s| {
+        s.contains("slow                             STARTING")
+    });
+    lanes.step(&["status", "slow"]);
+    lanes.step(&["start", "slow"]);
+    lanes.step(&["pid", "slow"]);
+    lanes.step(&["stop", "slow"]);
+    lanes.compare_finished(blocked, "start slow");
+    lanes.step(&["status", "slow"]);
+
+    // STOPPING: a `stop` blocks while the process ignores SIGTERM.
+    lanes.step(&["start", "stubborn"]);
+    let mut stubborn = KillOnDrop::default();
+    lanes.for_each_daemon(|d| stubborn.0.push(d.process_pid("stubborn")));
+    let blocked = lanes.in_background(&["stop", "stubborn"]);
+    lanes.settle_until_any("stubborn stopping", |s| {
+        s.contains("stubborn                         STOPPING")
+    });
+    lanes.step(&["status", "stubborn"]);
+    lanes.step(&["stop", "stubborn"]);
+    lanes.step(&["start", "stubborn"]);
+    lanes.step(&["signal", "HUP", "stubborn"]);
+    lanes.step(&["remove", "stubborn"]);
+    drop(stubborn);
+    lanes.compare_finished(blocked, "stop stubborn");
+    lanes.step(&["status", "stubborn"]);
 }
 
 #[test]
