@@ -584,6 +584,14 @@ command=/nonexistent/program
 autostart=false
 stdout_logfile=NONE
 
+[program:baddir]
+command=sleep 1000
+directory=/nonexistent/dir
+autostart=false
+startretries=0
+stdout_logfile=NONE
+stderr_logfile={dir}/baddir.err
+
 [program:retrier]
 command=/bin/false
 autostart=false
@@ -631,6 +639,9 @@ fn lifecycle_of_programs_that_end() {
     lanes.step(&["tail", "quick"]);
     lanes.step(&["start", "missing"]);
     lanes.step(&["status", "missing"]);
+    lanes.step(&["start", "baddir"]);
+    lanes.step(&["status", "baddir"]);
+    lanes.step(&["tail", "baddir", "stderr"]);
     lanes.step(&["start", "retrier"]);
     lanes.settle();
     lanes.step(&["status"]);
@@ -829,4 +840,35 @@ fn named_log_file_is_created_at_first_spawn() {
     for daemon in [&pair.py, &pair.rs] {
         assert!(daemon.dir.join("quick.out").exists(), "{:?}", daemon.kind);
     }
+}
+
+#[test]
+fn bad_directory_fails_in_the_child_like_4_3() {
+    // 4.3 changes directory in the child: the process is seen to start and
+    // exit 127 ("Exited too quickly"), its stderr log holds the child's last
+    // words; it is not a spawn error with the reason as description.
+    let config = format!("{STANDARD_CONFIG}{LIFECYCLE_PROGRAMS}");
+    let pair = DaemonPair::start("baddir", &config);
+    let mut diffs = Differences::default();
+    // One supervisorctl per daemon: two starting the same process would race.
+    for args in [
+        &["start", "baddir"][..],
+        &["status", "baddir"],
+        &["tail", "baddir", "stderr"],
+    ] {
+        let run = |daemon: &Daemon| {
+            let conf = daemon.conf();
+            let mut full = vec!["-c", conf.as_str()];
+            full.extend_from_slice(args);
+            (Ctl::Python.run(&full, ""), daemon.subs())
+        };
+        let (expected, got) = (run(&pair.py), run(&pair.rs));
+        diffs.check(
+            &format!("Python's supervisorctl {args:?} on our supervisord vs on Python's"),
+            (&expected.0, &expected.1),
+            (&got.0, &got.1),
+            false,
+        );
+    }
+    diffs.assert_none();
 }
