@@ -584,6 +584,31 @@ command=/nonexistent/program
 autostart=false
 stdout_logfile=NONE
 
+[program:expected]
+command=sh -c 'sleep 0.3; exit 3'
+exitcodes=3
+autostart=false
+startsecs=0
+stdout_logfile=NONE
+
+[program:intstop]
+command=sleep 1000
+stopsignal=INT
+autostart=false
+startsecs=0
+stdout_logfile=NONE
+
+[program:cleanexit]
+command=sh -c \"trap 'exit 0' TERM; while true; do sleep 0.1; done\"
+autostart=false
+startsecs=0
+stdout_logfile=NONE
+
+[program:noexec]
+command={dir}/supervisord.conf
+autostart=false
+stdout_logfile=NONE
+
 [program:baddir]
 command=sleep 1000
 directory=/nonexistent/dir
@@ -631,6 +656,7 @@ fn lifecycle_of_programs_that_end() {
     let ended = |s: &str| {
         s.contains("quitter                          EXITED")
             && s.contains("quick                            EXITED")
+            && !s.contains("expected                         RUNNING")
     };
     lanes.step(&["start", "quitter", "quick"]);
     lanes.settle_until("quitter and quick to end", ended);
@@ -639,6 +665,14 @@ fn lifecycle_of_programs_that_end() {
     lanes.step(&["tail", "quick"]);
     lanes.step(&["start", "missing"]);
     lanes.step(&["status", "missing"]);
+    lanes.step(&["start", "expected", "intstop", "cleanexit"]);
+    lanes.settle_until("expected to end", |s| {
+        s.contains("expected                         EXITED")
+    });
+    lanes.step(&["status", "expected", "intstop", "cleanexit"]);
+    lanes.step(&["stop", "intstop", "cleanexit"]);
+    lanes.step(&["start", "noexec"]);
+    lanes.step(&["status", "noexec"]);
     lanes.step(&["start", "baddir"]);
     lanes.step(&["status", "baddir"]);
     lanes.step(&["tail", "baddir", "stderr"]);
