@@ -740,6 +740,11 @@ fn reload_restarts_the_daemon() {
     // Dropped before the daemons: a failing test leaves no process behind.
     let mut stubborn = KillOnDrop::default();
     lanes.for_each_daemon(|d| stubborn.0.push(d.process_pid("stubborn")));
+    // The restarted daemon reads its config again.
+    lanes.edit_configs(|text| {
+        text.replace("[program:nolog]", "[program:renamed]")
+            + "\n[program:afterreload]\ncommand=sleep 1000\nstartsecs=0\nstdout_logfile=NONE\n"
+    });
     lanes.step(&["reload"]);
     lanes.for_each_daemon(|d| {
         d.wait_status("the restart to begin", |s| s.contains("SHUTDOWN_STATE"))
@@ -750,6 +755,8 @@ fn reload_restarts_the_daemon() {
     drop(stubborn);
     lanes.for_each_daemon(Daemon::wait_settled);
     lanes.step(&["status"]);
+    lanes.step(&["avail"]);
+    lanes.step(&["reread"]);
     lanes.step(&["tail", "talker"]);
 }
 
