@@ -389,6 +389,9 @@ impl Drop for Daemon {
 }
 
 /// The config most tests use. `{dir}` is replaced by the daemon's dir.
+/// Programs that fail at once have a long startsecs: with a short one, 4.3's
+/// loop (it wakes up once a second) may notice the exit only after startsecs,
+/// under load, and count the start a success.
 pub const STANDARD_CONFIG: &str = "\
 [unix_http_server]
 file={dir}/s.sock
@@ -418,7 +421,7 @@ stderr_logfile={dir}/talker.err
 
 [program:failer]
 command=/bin/false
-startsecs=1
+startsecs=10
 startretries=0
 stdout_logfile={dir}/failer.out
 
