@@ -5,18 +5,10 @@
 
 use crate::ctl_util::*;
 
-fn shell_same(daemon: &Daemon, ours: &Ctl, extra: &[&str], stdin: &str) -> Output {
-    let conf = daemon.conf();
-    let mut args = vec!["-c", conf.as_str()];
-    args.extend_from_slice(extra);
-    assert_same(&Ctl::Python, ours, &args, stdin)
-}
-
 #[test]
 fn shell_through_a_pipe() {
-    let mut daemon = Daemon::start("pipe", STANDARD_CONFIG);
-    daemon.wait_settled();
-    let ours = link_ours(&daemon.dir);
+    let pair = DaemonPair::start("pipe", STANDARD_CONFIG);
+    let mut diffs = Differences::default();
     let scripts = [
         "status sleeper\nfrob\n\nhelp quit\nreload\nn\nversion\nquit\nstatus\n",
         "",
@@ -29,7 +21,7 @@ fn shell_through_a_pipe() {
         "open ftp://x\nopen unix:///nonexistent.sock\nstatus\nversion\n",
     ];
     for script in scripts {
-        shell_same(&daemon, &ours, &[], script);
+        pair.compare(&[], script, &mut diffs);
     }
     // Every help topic, and the topics 4.3 has no help for.
     let topics = [
@@ -38,55 +30,74 @@ fn shell_through_a_pipe() {
         "update", "version", "help", "EOF", "nope", "_tailf", "do_help", "",
     ];
     let script: String = topics.iter().map(|t| format!("help {t}\n")).collect();
-    shell_same(&daemon, &ours, &[], &script);
+    pair.compare(&[], &script, &mut diffs);
     // -i with an action runs only the action; questions are asked then.
-    shell_same(&daemon, &ours, &["-i", "status", "sleeper"], "");
-    shell_same(&daemon, &ours, &["-i", "reload"], "n\n");
-    shell_same(&daemon, &ours, &["-i", "shutdown"], "");
-    shell_same(&daemon, &ours, &["-i", "reload"], "");
+    pair.compare(&["-i", "status", "sleeper"], "", &mut diffs);
+    pair.compare(&["-i", "reload"], "n\n", &mut diffs);
+    pair.compare(&["-i", "shutdown"], "", &mut diffs);
+    pair.compare(&["-i", "reload"], "", &mut diffs);
+    diffs.assert_none();
 }
 
 #[test]
 fn history_file_is_written_on_exit() {
-    let mut daemon = Daemon::start("hist", STANDARD_CONFIG);
-    daemon.wait_settled();
-    let ours = link_ours(&daemon.dir);
-    let conf = std::fs::read_to_string(&daemon.config).unwrap();
-    for (who, ctl) in [("py", Ctl::Python), ("rs", ours)] {
-        let hist = daemon.dir.join(&format!("history-{who}"));
-        let with_history = conf.replace(
-            "[supervisorctl]\n",
-            &format!(
-                "[supervisorctl]\nhistory_file={}\nprompt=box\n",
-                hist.display()
-            ),
-        );
-        let conf_path = daemon.dir.join(&format!("hist-{who}.conf"));
-        std::fs::write(&conf_path, with_history).unwrap();
-        let out = ctl.run(&["-c", &conf_path.display().to_string()], "version\n");
-        assert!(
-            out.stdout.contains("box> 4.3.0\nbox> \n"),
-            "{who}: {}",
-            out.stdout
-        );
-        // Lines read from a pipe do not enter readline's history, but the
-        // (empty) history is still saved.
-        assert_eq!(std::fs::read_to_string(&hist).unwrap(), "", "{who}");
+    let pair = DaemonPair::start("hist", STANDARD_CONFIG);
+    for (daemon, ours) in [(&pair.py, &pair.ours_py), (&pair.rs, &pair.ours_rs)] {
+        let conf = std::fs::read_to_string(&daemon.config).unwrap();
+        for (who, ctl) in [("py", &Ctl::Python), ("rs", ours)] {
+            let hist = daemon.dir.join(&format!("history-{who}"));
+            let with_history = conf.replace(
+                "[supervisorctl]\n",
+                &format!(
+                    "[supervisorctl]\nhistory_file={}\nprompt=box\n",
+                    hist.display()
+                ),
+            );
+            let conf_path = daemon.dir.join(&format!("hist-{who}.conf"));
+            std::fs::write(&conf_path, with_history).unwrap();
+            let out = ctl.run(&["-c", &conf_path.display().to_string()], "version\n");
+            let what = format!("{who} on {:?}", daemon.kind);
+            assert!(
+                out.stdout.contains("box> 4.3.0\nbox> \n"),
+                "{what}: {}",
+                out.stdout
+            );
+            // Lines read from a pipe do not enter readline's history, but the
+            // (empty) history is still saved.
+            assert_eq!(std::fs::read_to_string(&hist).unwrap(), "", "{what}");
+        }
+    }
+}
+
+/// The path of our supervisorctl's symlink.
+fn link_path(ctl: &Ctl) -> String {
+    match ctl {
+        Ctl::OursLinked(p) => p.display().to_string(),
+        _ => unreachable!("not a linked supervisorctl"),
     }
 }
 
 #[test]
 fn shell_on_a_terminal() {
-    let mut daemon = Daemon::start("pty", STANDARD_CONFIG);
-    daemon.wait_settled();
-    let ours = link_ours(&daemon.dir);
+    let pair = DaemonPair::start("pty", STANDARD_CONFIG);
+    // A pty session mostly waits for quiet output: both daemons at once.
+    let py_screens = std::thread::scope(|s| {
+        let on_ours = s.spawn(|| terminal_sessions(&pair.rs, &pair.ours_rs));
+        let on_py = terminal_sessions(&pair.py, &pair.ours_py);
+        (on_py, on_ours.join().unwrap())
+    });
+    // Python's supervisorctl shows the same screens on our daemon.
+    assert_eq!(py_screens.1, py_screens.0);
+}
+
+/// The terminal sessions against `daemon`; returns the screens of Python's
+/// supervisorctl for the cross check.
+fn terminal_sessions(daemon: &Daemon, ours: &Ctl) -> Vec<(String, String)> {
     let conf = daemon.conf();
     let py = py_bin_dir().join("supervisorctl").display().to_string();
-    let rs = match &ours {
-        Ctl::OursLinked(p) => p.display().to_string(),
-        _ => unreachable!(),
-    };
+    let rs = link_path(ours);
     let subs = [];
+    let mut py_screens = Vec::new();
     // The same keys give the same screen as 4.3 for plain typing, Enter,
     // Ctrl-D and Ctrl-C at the prompt.
     let sessions: &[&[(&str, &str)]] = &[
@@ -103,10 +114,12 @@ fn shell_on_a_terminal() {
         assert_eq!(
             normalize(&rs_screen, &subs),
             normalize(&py_screen, &subs),
-            "screens differ for {keys:?}"
+            "screens differ for {keys:?} on {:?}",
+            daemon.kind
         );
         assert_eq!(rs_status, py_status);
         assert_eq!(rs_status, "0");
+        py_screens.push((normalize(&py_screen, &subs), py_status));
     }
 
     // Editing: a typo fixed with the cursor keys, then history recall.
@@ -163,6 +176,7 @@ fn shell_on_a_terminal() {
     );
     assert!(screen.contains("Really shut the remote supervisord process down y/N? n\r\n"));
     daemon.wait_status("daemon still up", |s| s.contains("sleeper"));
+    py_screens
 }
 
 const AUTH_CONFIG: &str = "\
@@ -197,17 +211,39 @@ fn without_getpass_warning(text: &str) -> String {
         .collect()
 }
 
+/// A daemon of `kind` serving AUTH_CONFIG on a port of its own, the
+/// port masked in outputs compared across daemons.
+fn auth_daemon(kind: DaemonKind) -> Daemon {
+    let port = free_port();
+    let mut daemon = Daemon::start_kind(
+        kind,
+        "auth",
+        &AUTH_CONFIG.replace("{port}", &port.to_string()),
+    );
+    daemon.url = format!("http://127.0.0.1:{port}");
+    daemon
+        .masks
+        .push((format!("127.0.0.1:{port}"), "127.0.0.1:<PORT>".to_string()));
+    daemon
+}
+
 #[test]
 fn authentication_on_an_inet_server() {
-    let port = free_port().to_string();
-    let mut daemon = Daemon::start("auth", &AUTH_CONFIG.replace("{port}", &port));
-    let url = format!("http://127.0.0.1:{port}");
-    wait_for("the inet server", START_DEADLINE, || {
-        std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).ok()
-    });
-    let _ = &mut daemon;
-    let ours = link_ours(&daemon.dir);
-    let conf = daemon.conf();
+    let pair = DaemonPair::of(
+        auth_daemon(DaemonKind::Python),
+        auth_daemon(DaemonKind::Ours),
+    );
+    for daemon in [&pair.py, &pair.rs] {
+        let port = daemon
+            .url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse::<u16>().ok());
+        wait_for("the inet server", START_DEADLINE, || {
+            std::net::TcpStream::connect(("127.0.0.1", port.unwrap_or(0))).ok()
+        });
+    }
+    let mut diffs = Differences::default();
     let cases: &[&[&str]] = &[
         &["status"],
         &["version"],
@@ -219,30 +255,11 @@ fn authentication_on_an_inet_server() {
         &["-u", "user", "-p", "123", "tail", "-f", "nope"],
         &["-u", "user", "-p", "123", "avail"],
         &["-u", "user", "-p", "123", "help"],
-        &["-s", &url, "-u", "user", "-p", "123", "pid", "talker"],
+        &["-s", "{url}", "-u", "user", "-p", "123", "pid", "talker"],
     ];
     for args in cases {
-        let mut full = vec!["-c", conf.as_str()];
-        full.extend_from_slice(args);
-        assert_same(&Ctl::Python, &ours, &full, "");
+        pair.compare(args, "", &mut diffs);
     }
-    // On a terminal the password is read from /dev/tty without echo.
-    let py = py_bin_dir().join("supervisorctl").display().to_string();
-    let rs = match &ours {
-        Ctl::OursLinked(p) => p.display().to_string(),
-        _ => unreachable!(),
-    };
-    let keys: &[(&str, &str)] = &[
-        ("Username:", "user\r"),
-        ("Password:", "123\r"),
-        ("supervisor> ", "version\r"),
-        ("4.3.0", "\x04"),
-    ];
-    let (py_screen, py_status) = run_on_pty(&daemon.dir, &[&py, "-c", &conf], keys);
-    let (rs_screen, rs_status) = run_on_pty(&daemon.dir, &[&rs, "-c", &conf], keys);
-    assert_eq!(normalize(&rs_screen, &[]), normalize(&py_screen, &[]));
-    assert_eq!((rs_status.as_str(), py_status.as_str()), ("0", "0"));
-    assert!(!rs_screen.contains("123"), "{rs_screen:?}");
 
     // Interactive: 401 asks for a username and a password, then retries.
     for (args, stdin) in [
@@ -252,20 +269,37 @@ fn authentication_on_an_inet_server() {
         (vec!["-i", "version"], "user\n123\n"),
         (vec!["-i", "version"], ""),
     ] {
-        let mut full = vec!["-c", conf.as_str()];
-        full.extend(args.iter().copied());
-        let expected = Ctl::Python.run(&full, stdin);
-        let got = ours.run(&full, stdin);
-        assert_eq!(
-            normalize(&got.stdout, &[]),
-            normalize(&expected.stdout, &[]),
-            "stdout for {full:?} {stdin:?}"
-        );
-        assert_eq!(
-            normalize(&without_getpass_warning(&got.stderr), &[]),
-            normalize(&without_getpass_warning(&expected.stderr), &[]),
-            "stderr for {full:?} {stdin:?}"
-        );
-        assert_eq!(got.code, expected.code);
+        let mut runs = pair.run_all(&args, stdin);
+        for out in [
+            &mut runs.py_on_py,
+            &mut runs.ours_on_py,
+            &mut runs.py_on_ours,
+            &mut runs.ours_on_ours,
+        ] {
+            out.stderr = without_getpass_warning(&out.stderr);
+        }
+        pair.check(&format!("{args:?} (stdin {stdin:?})"), &runs, &mut diffs);
     }
+    diffs.assert_none();
+
+    // On a terminal the password is read from /dev/tty without echo.
+    let py = py_bin_dir().join("supervisorctl").display().to_string();
+    let keys: &[(&str, &str)] = &[
+        ("Username:", "user\r"),
+        ("Password:", "123\r"),
+        ("supervisor> ", "version\r"),
+        ("4.3.0", "\x04"),
+    ];
+    let mut py_screens = Vec::new();
+    for (daemon, ours) in [(&pair.py, &pair.ours_py), (&pair.rs, &pair.ours_rs)] {
+        let conf = daemon.conf();
+        let rs = link_path(ours);
+        let (py_screen, py_status) = run_on_pty(&daemon.dir, &[&py, "-c", &conf], keys);
+        let (rs_screen, rs_status) = run_on_pty(&daemon.dir, &[&rs, "-c", &conf], keys);
+        assert_eq!(normalize(&rs_screen, &[]), normalize(&py_screen, &[]));
+        assert_eq!((rs_status.as_str(), py_status.as_str()), ("0", "0"));
+        assert!(!rs_screen.contains("123"), "{rs_screen:?}");
+        py_screens.push(normalize(&py_screen, &[]));
+    }
+    assert_eq!(py_screens.get(1), py_screens.first());
 }

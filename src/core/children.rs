@@ -221,6 +221,12 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
     let process = slot.config.clone();
     let (filename, argv) =
         resolve_command(&process, &core.config).map_err(|e| e.message().to_string())?;
+    // As 4.3: the log files exist from here on (not for a command not found),
+    // and take what the child side reports below.
+    if let Some(slot) = core.procs.get_mut(&id) {
+        slot.stdout.open_at_spawn(&core.log);
+        slot.stderr.open_at_spawn(&core.log);
+    }
 
     let who = match &process.user {
         Some(user) => identity(user),
@@ -233,22 +239,16 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
             return Err(message);
         }
     };
-    if let Some(dir) = &process.directory {
-        if let Err(e) = std::fs::read_dir(dir).map(|_| ()).and_then(|_| {
-            if dir.is_dir() {
-                Ok(())
-            } else {
-                Err(io::Error::from_raw_os_error(
-                    rustix::io::Errno::NOTDIR.raw_os_error(),
-                ))
-            }
-        }) {
+    // 4.3 changes directory in the child: a failure there is the child's
+    // last words on stderr and exit status 127, so the process is seen to
+    // start and exit ("Exited too quickly"), not to fail to spawn. The words
+    // are made here, where allocating is allowed.
+    let last_words = process.directory.as_ref().and_then(|dir| {
+        unusable_directory(dir).map(|e| {
             let message = format!("couldn't chdir to {}: {}", dir.display(), errno_name(&e));
-            child_side_failure(core, id, &message);
-            return Err(message);
-        }
-    }
-
+            last_words_of(&message).into_bytes()
+        })
+    });
     let made = make_pipes(process.redirect_stderr);
     let (pipes, child_fds) = match made {
         Ok(p) => p,
@@ -285,18 +285,23 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
     {
         cmd.env(k, v);
     }
-    if let Some(dir) = &process.directory {
+    if let (Some(dir), None) = (&process.directory, &last_words) {
         cmd.current_dir(dir);
     }
     cmd.process_group(0);
     let umask = process.umask;
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // raw system calls through rustix (umask, setgroups, setgid, setuid),
-    // which are async-signal-safe; it allocates nothing and takes no locks.
+    // raw system calls through rustix (write, umask, setgroups, setgid,
+    // setuid) and libc's _exit, which are async-signal-safe; it allocates
+    // nothing (the last words were made before the fork) and takes no locks.
     // Only one thread exists in the child, so the thread-level credential
     // calls apply to the whole process.
     unsafe {
         cmd.pre_exec(move || {
+            if let Some(words) = &last_words {
+                let _ = rustix::io::write(rustix::stdio::stderr(), words);
+                libc::_exit(127);
+            }
             if let Some(mask) = umask {
                 rustix::process::umask(rustix::fs::Mode::from_raw_mode(mask));
             }
@@ -414,9 +419,24 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
 
 /// Writes a failure that 4.3 would have reported from inside the child into
 /// the child's stderr log, so `tail name stderr` explains it as before.
+/// What 4.3's child writes to its stderr when it fails before exec.
+fn last_words_of(message: &str) -> String {
+    format!("supervisor: {message}\nsupervisor: child process was not spawned\n")
+}
+
 fn child_side_failure(core: &mut Core, id: ProcId, message: &str) {
-    let text = format!("supervisor: {message}\nChild process was not spawned\n");
-    core.write_output(id, Stream::Stderr, text.as_bytes());
+    core.write_output(id, Stream::Stderr, last_words_of(message).as_bytes());
+}
+
+/// Why `dir` cannot be the child's working directory, if it cannot.
+fn unusable_directory(dir: &std::path::Path) -> Option<io::Error> {
+    match std::fs::read_dir(dir) {
+        Err(e) => Some(e),
+        Ok(_) if !dir.is_dir() => Some(io::Error::from_raw_os_error(
+            rustix::io::Errno::NOTDIR.raw_os_error(),
+        )),
+        Ok(_) => None,
+    }
 }
 
 fn exit_status(status: std::process::ExitStatus) -> ExitStatus {
@@ -541,5 +561,21 @@ mod tests {
             main_log_copy("it's", Stream::Stderr, b"\xff"),
             "\"it's\" stderr output:\nUndecodable: b'\\xff'"
         );
+    }
+
+    #[test]
+    fn last_words_are_4_3s() {
+        assert_eq!(
+            last_words_of("couldn't chdir to /x: ENOENT"),
+            "supervisor: couldn't chdir to /x: ENOENT\nsupervisor: child process was not spawned\n"
+        );
+    }
+
+    #[test]
+    fn unusable_directory_names_the_errno() {
+        let name = |p: &str| unusable_directory(std::path::Path::new(p)).map(|e| errno_name(&e));
+        assert_eq!(name("/"), None);
+        assert_eq!(name("/nonexistent/dir").as_deref(), Some("ENOENT"));
+        assert_eq!(name("/etc/passwd").as_deref(), Some("ENOTDIR"));
     }
 }

@@ -1,7 +1,8 @@
 //! A process's output channels as the core sees them: where stdout and
 //! stderr go (a rotating file, a stream such as /dev/stdout, or nowhere),
 //! opened once per group activation so AUTO names stay stable across restarts
-//! of the child, as in 4.3.
+//! of the child, as in 4.3. A named file is created only at the first spawn,
+//! as 4.3 does: until then `tail` finds no log file.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,8 @@ pub struct Channel {
     file: Option<LogFile>,
     /// With redirect_stderr the stderr channel has no file of its own.
     path: Option<PathBuf>,
+    /// The size limits of a named file not opened yet (see `open_at_spawn`).
+    deferred: Option<(u64, u32)>,
 }
 
 impl Channel {
@@ -22,7 +25,29 @@ impl Channel {
         Channel {
             file: None,
             path: None,
+            deferred: None,
         }
+    }
+
+    /// A named file, opened by `open_at_spawn` when the child first starts.
+    fn deferred(path: PathBuf, settings: &config::ChannelLog) -> Channel {
+        Channel {
+            file: None,
+            path: Some(path),
+            deferred: Some((settings.maxbytes, settings.backups)),
+        }
+    }
+
+    /// Opens a deferred file (once; later spawns find it open).
+    pub fn open_at_spawn(&mut self, log: &MainLog) {
+        let (Some(path), Some((maxbytes, backups))) = (&self.path, self.deferred.take()) else {
+            return;
+        };
+        let (file, notice) = LogFile::open_lenient(path.clone(), maxbytes, backups);
+        if let Some(notice) = notice {
+            log.log(notice.level(), &notice.to_string());
+        }
+        self.file = Some(file);
     }
 
     fn open(path: PathBuf, settings: &config::ChannelLog, log: &MainLog) -> Channel {
@@ -34,6 +59,7 @@ impl Channel {
         Channel {
             file: Some(file),
             path: Some(path),
+            deferred: None,
         }
     }
 
@@ -106,23 +132,33 @@ fn auto_target(childlogdir: &Path, name: &str, stream: &str, identifier: &str) -
     )
 }
 
+/// The channel of one stream: an AUTO file is made at once (4.3 makes its
+/// name with mkstemp when the group is added), a named one at first spawn.
+fn channel(
+    config: &Config,
+    process: &config::Process,
+    stream: &str,
+    settings: &config::ChannelLog,
+    log: &MainLog,
+) -> Channel {
+    match target_path(config, process, stream, &settings.target) {
+        Some(path) if settings.target == LogTarget::Auto => Channel::open(path, settings, log),
+        Some(path) => Channel::deferred(path, settings),
+        None => Channel::none(),
+    }
+}
+
 /// Opens both channels of a process as its config says.
 pub fn open_channels(
     config: &Config,
     process: &config::Process,
     log: &MainLog,
 ) -> (Channel, Channel) {
-    let stdout = match target_path(config, process, "stdout", &process.stdout.target) {
-        Some(path) => Channel::open(path, &process.stdout, log),
-        None => Channel::none(),
-    };
+    let stdout = channel(config, process, "stdout", &process.stdout, log);
     let stderr = if process.redirect_stderr {
         Channel::none()
     } else {
-        match target_path(config, process, "stderr", &process.stderr.target) {
-            Some(path) => Channel::open(path, &process.stderr, log),
-            None => Channel::none(),
-        }
+        channel(config, process, "stderr", &process.stderr, log)
     };
     for (stream, target) in [
         ("stdout", &process.stdout.target),
@@ -187,6 +223,40 @@ mod tests {
         assert_eq!(mode.ok(), Some(0o600), "{path:?}");
         assert_ne!(path, other, "every activation gets its own file");
         assert_eq!(missing.parent(), Some(dir.join("gone").as_path()));
+    }
+
+    fn settings(target: LogTarget) -> config::ChannelLog {
+        config::ChannelLog {
+            target,
+            maxbytes: 0,
+            backups: 0,
+            capture_maxbytes: 0,
+            events_enabled: false,
+            syslog: false,
+        }
+    }
+
+    #[test]
+    fn named_log_file_is_created_at_first_spawn() {
+        let dir = std::env::temp_dir().join(format!("output-lazy-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.out");
+        let log = MainLog::new(LogLevel::Info, None, None, crate::timefmt::Zone::utc());
+        let mut channel = Channel::deferred(path.clone(), &settings(LogTarget::Path(path.clone())));
+        assert_eq!(channel.path(), Some(path.clone()));
+        assert!(!path.exists(), "not before the first spawn");
+        assert!(
+            channel.clear().is_ok(),
+            "clearing a log not made yet is a no-op"
+        );
+        channel.open_at_spawn(&log);
+        assert!(path.exists());
+        assert!(channel.write(b"hello\n").is_none());
+        // A later spawn keeps the file and its content.
+        channel.open_at_spawn(&log);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "hello\n");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

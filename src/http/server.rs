@@ -217,6 +217,7 @@ where
             }
             let _slot = ConnectionSlot::take();
             let _ = connection(&core, &mut stream, &auth).await;
+            linger(&mut stream).await;
         })
         .detach();
 }
@@ -233,6 +234,31 @@ fn read_deadline_from(value: Option<&str>) -> Duration {
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
         .filter(|d| !d.is_zero())
         .unwrap_or(READ_DEADLINE)
+}
+
+/// How long a closing connection keeps reading what its client still sends.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Closes the way HTTP servers must (a "lingering close"): the answer ends
+/// with a FIN, then whatever the client still sends is read and dropped
+/// until it closes (or LINGER passes). Closing at once would make a client
+/// still writing its request fail with EPIPE or a reset before it reads the
+/// answer: 4.3's supervisorctl sends a spare CRLF after its request head,
+/// and reports "Cannot connect" instead of the 404 of `tail -f nope`.
+async fn linger<T>(stream: &mut Async<T>)
+where
+    T: Read + Write + AsFd + async_io::IoSafe,
+{
+    let _ = rustix::net::shutdown(stream.as_fd(), rustix::net::Shutdown::Write);
+    let drain = async {
+        let mut sink = [0u8; 1024];
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+    };
+    drain
+        .or(async {
+            Timer::after(LINGER).await;
+        })
+        .await;
 }
 
 /// Why reading stopped.

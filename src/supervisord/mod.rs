@@ -221,27 +221,31 @@ fn server_url(config: &Config) -> Option<String> {
     })
 }
 
+/// Binds the servers in 4.3's order (inet, then unix), logging for each
+/// what 4.3 logs: its RPC interface, and a warning when it has no credentials.
 fn bind_all(config: &Config, log: &mut MainLog) -> Result<Vec<Listener>, String> {
     let mut listeners = Vec::new();
-    if let Some(unix) = &config.unix_http_server {
-        listeners.push(server::bind_unix(unix)?);
-        if unix.auth.is_none() {
-            log.log(
-                LogLevel::Critical,
-                "Server 'unix_http_server' running without any HTTP authentication checking",
-            );
-        }
-    }
     if let Some(inet) = &config.inet_http_server {
         listeners.push(server::bind_tcp(inet)?);
-        if inet.auth.is_none() {
-            log.log(
-                LogLevel::Critical,
-                "Server 'inet_http_server' running without any HTTP authentication checking",
-            );
-        }
+        log_server_ready(log, "inet_http_server", inet.auth.is_some());
+    }
+    if let Some(unix) = &config.unix_http_server {
+        listeners.push(server::bind_unix(unix)?);
+        log_server_ready(log, "unix_http_server", unix.auth.is_some());
     }
     Ok(listeners)
+}
+
+/// 4.3 names each RPC interface it mounts on a server; ours always mounts
+/// `supervisor` (with `system`, which 4.3 does not name).
+fn log_server_ready(log: &mut MainLog, section: &str, has_auth: bool) {
+    log.log(LogLevel::Info, "RPC interface 'supervisor' initialized");
+    if !has_auth {
+        log.log(
+            LogLevel::Critical,
+            &format!("Server '{section}' running without any HTTP authentication checking"),
+        );
+    }
 }
 
 /// Runs until a shutdown. Errors before the daemon is up are usage errors.

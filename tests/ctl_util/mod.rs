@@ -1,7 +1,8 @@
-//! Shared helpers for the supervisorctl tests: temp dirs, a real Python
-//! supervisord 4.3 to talk to, running our and Python's supervisorctl with
-//! a deadline, and masking what legitimately differs (pids, uptimes, stop
-//! times, Python install paths) before comparing outputs byte for byte.
+//! Shared helpers for the supervisorctl tests: temp dirs, a real supervisord
+//! to talk to (Python's 4.3 or ours, from the same config text), running our
+//! and Python's supervisorctl with a deadline, and masking what legitimately
+//! differs (pids, uptimes, stop times, Python install paths) before comparing
+//! outputs byte for byte.
 //!
 //! The Python tools are found in `$SUPERVISOR_PY_BIN` (default
 //! `/work/pyenv/bin`); the tests fail with a clear message without them.
@@ -188,6 +189,27 @@ impl Ctl {
     }
 }
 
+/// Sends `signal` to the process `pid` (one the test started or made a
+/// daemon start), ignoring a process already gone.
+pub fn kill(pid: i32, signal: rustix::process::Signal) {
+    if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+        let _ = rustix::process::kill_process(pid, signal);
+    }
+}
+
+/// Processes killed when dropped (e.g. ones that ignore SIGTERM, which
+/// would outlive their daemon if a test failed).
+#[derive(Default)]
+pub struct KillOnDrop(pub Vec<i32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for &pid in &self.0 {
+            kill(pid, rustix::process::Signal::KILL);
+        }
+    }
+}
+
 /// A symlink named `supervisorctl` to our binary, inside `dir`.
 pub fn link_ours(dir: &TempDir) -> Ctl {
     let link = dir.join("supervisorctl");
@@ -197,23 +219,77 @@ pub fn link_ours(dir: &TempDir) -> Ctl {
     Ctl::OursLinked(link)
 }
 
-/// A Python supervisord 4.3 running in the foreground; stopped when dropped.
+/// Which supervisord to run: the reference or ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaemonKind {
+    /// Python's supervisord 4.3.
+    Python,
+    /// `supervisor supervisord`.
+    Ours,
+}
+
+impl DaemonKind {
+    pub const BOTH: [DaemonKind; 2] = [DaemonKind::Python, DaemonKind::Ours];
+
+    fn command(self) -> Command {
+        match self {
+            DaemonKind::Python => Command::new(py_bin_dir().join("supervisord")),
+            DaemonKind::Ours => {
+                let mut c = Command::new(our_binary());
+                c.arg("supervisord");
+                c
+            }
+        }
+    }
+
+    /// A short tag for temp dir names and failure messages.
+    pub fn tag(self) -> &'static str {
+        match self {
+            DaemonKind::Python => "py",
+            DaemonKind::Ours => "rs",
+        }
+    }
+}
+
+/// Whether `status` output lists only processes at rest: every line is a
+/// process in a state it stays in (so neither an error, nor a daemon that
+/// is restarting, nor a process in transition).
+pub fn settled(status: &str) -> bool {
+    const AT_REST: [&str; 5] = ["RUNNING", "STOPPED", "EXITED", "FATAL", "UNKNOWN"];
+    !status.is_empty()
+        && status
+            .lines()
+            .all(|line| matches!(line.split_whitespace().nth(1), Some(s) if AT_REST.contains(&s)))
+}
+
+/// A supervisord running in the foreground; stopped when dropped.
 pub struct Daemon {
     pub dir: TempDir,
     pub config: PathBuf,
+    pub kind: DaemonKind,
+    /// Where supervisorctl reaches it: the unix socket unless a test says.
+    pub url: String,
+    /// What to mask in outputs compared across daemons: its dir, and
+    /// whatever a test adds (e.g. its port).
+    pub masks: Vec<(String, String)>,
     child: Child,
 }
 
 impl Daemon {
-    /// Starts supervisord with `body` (config text in which `{dir}` is the
-    /// daemon's own temp dir) and waits until `settled` holds for the
-    /// output of `status`.
+    /// Starts Python's supervisord with `body` (config text in which `{dir}`
+    /// is the daemon's own temp dir); `wait_settled` waits for it.
     pub fn start(tag: &str, body: &str) -> Daemon {
-        let dir = TempDir::new(tag);
+        Daemon::start_kind(DaemonKind::Python, tag, body)
+    }
+
+    /// Starts the supervisord of `kind` in the foreground with `body`.
+    pub fn start_kind(kind: DaemonKind, tag: &str, body: &str) -> Daemon {
+        let dir = TempDir::new(&format!("{tag}-{}", kind.tag()));
         let config = dir.join("supervisord.conf");
         std::fs::write(&config, body.replace("{dir}", &dir.display())).unwrap();
         let log = std::fs::File::create(dir.join("daemon.out")).unwrap();
-        let child = Command::new(py_bin_dir().join("supervisord"))
+        let child = kind
+            .command()
             .arg("-n")
             .arg("-c")
             .arg(&config)
@@ -222,8 +298,20 @@ impl Daemon {
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
-            .expect("start python supervisord");
-        Daemon { dir, config, child }
+            .expect("start supervisord");
+        Daemon {
+            url: format!("unix://{}", dir.join("s.sock").display()),
+            masks: vec![(dir.display(), "<DIR>".to_string())],
+            dir,
+            config,
+            kind,
+            child,
+        }
+    }
+
+    /// Masks what is this daemon's own in outputs compared across daemons.
+    pub fn subs(&self) -> Vec<(String, String)> {
+        self.masks.clone()
     }
 
     pub fn conf(&self) -> String {
@@ -245,9 +333,7 @@ impl Daemon {
             }
             UnixStream::connect(&sock).ok()
         });
-        self.wait_status("all programs settled", |s| {
-            !s.contains(" STARTING ") && !s.contains(" BACKOFF ") && !s.contains(" STOPPING ")
-        });
+        self.wait_status("all programs settled", settled);
     }
 
     /// Polls our supervisorctl's `status` until `check` accepts its output.
@@ -261,6 +347,15 @@ impl Daemon {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The pid of the running process `name`, as `pid name` reports it.
+    pub fn process_pid(&self, name: &str) -> i32 {
+        let out = Ctl::Ours.run(&["-c", &self.conf(), "pid", name], "");
+        out.stdout
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("no pid for {name}: {out:?}"))
     }
 
     /// Whether the daemon process has exited (e.g. after `shutdown`).
@@ -294,6 +389,9 @@ impl Drop for Daemon {
 }
 
 /// The config most tests use. `{dir}` is replaced by the daemon's dir.
+/// Programs that fail at once have a long startsecs: with a short one, 4.3's
+/// loop (it wakes up once a second) may notice the exit only after startsecs,
+/// under load, and count the start a success.
 pub const STANDARD_CONFIG: &str = "\
 [unix_http_server]
 file={dir}/s.sock
@@ -323,7 +421,7 @@ stderr_logfile={dir}/talker.err
 
 [program:failer]
 command=/bin/false
-startsecs=1
+startsecs=10
 startretries=0
 stdout_logfile={dir}/failer.out
 
@@ -500,20 +598,176 @@ pub fn compare_runs(
 ) -> Output {
     let expected = python.run(args_py, stdin);
     let got = ours.run(args_ours, stdin);
-    let mut e_out = normalize(&expected.stdout, subs_py);
-    let mut g_out = normalize(&got.stdout, subs_ours);
-    if unordered {
-        e_out = sorted_lines(&e_out);
-        g_out = sorted_lines(&g_out);
+    let what = format!("supervisorctl {args_ours:?} (stdin {stdin:?})");
+    if let Some(diff) = difference(&what, (&expected, subs_py), (&got, subs_ours), unordered) {
+        panic!("{diff}");
     }
-    let e_err = normalize(&expected.stderr, subs_py);
-    let g_err = normalize(&got.stderr, subs_ours);
-    assert_eq!(
-        (g_out.as_str(), g_err.as_str(), got.code),
-        (e_out.as_str(), e_err.as_str(), expected.code),
-        "\nsupervisorctl {args_ours:?} (stdin {stdin:?}) differs from 4.3\n--- 4.3 stdout:\n{e_out}--- ours stdout:\n{g_out}--- 4.3 stderr:\n{e_err}--- ours stderr:\n{g_err}"
-    );
     got
+}
+
+/// Outputs after masking, stdout sorted when its order is left to chance.
+fn masked(out: &Output, subs: &[(String, String)], unordered: bool) -> (String, String) {
+    let mut stdout = normalize(&out.stdout, subs);
+    if unordered {
+        stdout = sorted_lines(&stdout);
+    }
+    (stdout, normalize(&out.stderr, subs))
+}
+
+/// Describes how `got` differs from `expected` (each with its masks), or
+/// None when they are the same after masking.
+pub fn difference(
+    what: &str,
+    expected: (&Output, &[(String, String)]),
+    got: (&Output, &[(String, String)]),
+    unordered: bool,
+) -> Option<String> {
+    let (e_out, e_err) = masked(expected.0, expected.1, unordered);
+    let (g_out, g_err) = masked(got.0, got.1, unordered);
+    if (&g_out, &g_err, got.0.code) == (&e_out, &e_err, expected.0.code) {
+        return None;
+    }
+    Some(format!(
+        "\n{what} differs\n--- expected stdout:\n{e_out}--- got stdout:\n{g_out}\
+         --- expected stderr:\n{e_err}--- got stderr:\n{g_err}--- exit codes: expected {:?}, got {:?}\n",
+        expected.0.code, got.0.code
+    ))
+}
+
+/// Collects differences so one run reports all of them, not just the first.
+#[derive(Default)]
+pub struct Differences(Vec<String>);
+
+impl Differences {
+    pub fn check(
+        &mut self,
+        what: &str,
+        expected: (&Output, &[(String, String)]),
+        got: (&Output, &[(String, String)]),
+        unordered: bool,
+    ) {
+        if let Some(diff) = difference(what, expected, got, unordered) {
+            self.0.push(diff);
+        }
+    }
+
+    /// Fails the test listing every difference found.
+    pub fn assert_none(self) {
+        assert!(
+            self.0.is_empty(),
+            "{} difference(s):{}",
+            self.0.len(),
+            self.0.concat()
+        );
+    }
+}
+
+/// The same config under Python's supervisord and ours, for comparing
+/// every supervisorctl against every daemon.
+pub struct DaemonPair {
+    pub py: Daemon,
+    pub rs: Daemon,
+    /// Our supervisorctl, linked inside each daemon's dir.
+    pub ours_py: Ctl,
+    pub ours_rs: Ctl,
+}
+
+/// What one command printed: each supervisorctl against each daemon.
+pub struct FourRuns {
+    pub py_on_py: Output,
+    pub ours_on_py: Output,
+    pub py_on_ours: Output,
+    pub ours_on_ours: Output,
+}
+
+impl DaemonPair {
+    /// Starts both daemons and waits until both have settled.
+    pub fn start(tag: &str, config: &str) -> DaemonPair {
+        let mut py = Daemon::start_kind(DaemonKind::Python, tag, config);
+        let mut rs = Daemon::start_kind(DaemonKind::Ours, tag, config);
+        py.wait_settled();
+        rs.wait_settled();
+        DaemonPair::of(py, rs)
+    }
+
+    /// A pair of daemons the caller started (and waited for).
+    pub fn of(py: Daemon, rs: Daemon) -> DaemonPair {
+        let ours_py = link_ours(&py.dir);
+        let ours_rs = link_ours(&rs.dir);
+        DaemonPair {
+            py,
+            rs,
+            ours_py,
+            ours_rs,
+        }
+    }
+
+    /// `-c <conf>` and `args`, with `{url}` standing for the daemon's socket.
+    fn args(daemon: &Daemon, args: &[&str]) -> Vec<String> {
+        let mut full = vec!["-c".to_string(), daemon.conf()];
+        full.extend(args.iter().map(|a| a.replace("{url}", &daemon.url)));
+        full
+    }
+
+    /// Masks for `ctl`'s output against `daemon`.
+    pub fn subs(daemon: &Daemon, ctl: &Ctl) -> Vec<(String, String)> {
+        let mut subs = prog_subs(ctl);
+        subs.extend(daemon.subs());
+        subs
+    }
+
+    /// Runs `args` through both supervisorctls against both daemons at once.
+    pub fn run_all(&self, args: &[&str], stdin: &str) -> FourRuns {
+        let run = |ctl: &Ctl, daemon: &Daemon| {
+            let full = DaemonPair::args(daemon, args);
+            let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+            ctl.run(&refs, stdin)
+        };
+        std::thread::scope(|s| {
+            let a = s.spawn(|| run(&Ctl::Python, &self.py));
+            let b = s.spawn(|| run(&self.ours_py, &self.py));
+            let c = s.spawn(|| run(&Ctl::Python, &self.rs));
+            let d = run(&self.ours_rs, &self.rs);
+            FourRuns {
+                py_on_py: a.join().unwrap(),
+                ours_on_py: b.join().unwrap(),
+                py_on_ours: c.join().unwrap(),
+                ours_on_ours: d,
+            }
+        })
+    }
+
+    /// Runs `args` four ways and records every difference: our
+    /// supervisorctl against Python's on each daemon, and the cross check of
+    /// our daemon (Python's supervisorctl on ours vs on Python's).
+    pub fn compare(&self, args: &[&str], stdin: &str, diffs: &mut Differences) {
+        let runs = self.run_all(args, stdin);
+        self.check(&format!("{args:?} (stdin {stdin:?})"), &runs, diffs);
+    }
+
+    /// The three checks of `compare` on runs already made.
+    pub fn check(&self, command: &str, runs: &FourRuns, diffs: &mut Differences) {
+        let (py, rs) = (&self.py, &self.rs);
+        let what = |check: &str| format!("{check}: {command}");
+        diffs.check(
+            &what("our supervisorctl vs Python's, on Python's supervisord"),
+            (&runs.py_on_py, &Self::subs(py, &Ctl::Python)),
+            (&runs.ours_on_py, &Self::subs(py, &self.ours_py)),
+            false,
+        );
+        diffs.check(
+            &what("our supervisorctl vs Python's, on our supervisord"),
+            (&runs.py_on_ours, &Self::subs(rs, &Ctl::Python)),
+            (&runs.ours_on_ours, &Self::subs(rs, &self.ours_rs)),
+            false,
+        );
+        diffs.check(
+            &what("Python's supervisorctl on our supervisord vs on Python's"),
+            (&runs.py_on_py, &Self::subs(py, &Ctl::Python)),
+            (&runs.py_on_ours, &Self::subs(rs, &Ctl::Python)),
+            false,
+        );
+    }
 }
 
 /// Writes the pty driver (Python's `pty` module) into `dir` and returns its path.
