@@ -410,6 +410,25 @@ impl Server {
         children_of(self.pid())
     }
 
+    /// Descriptors the daemon holds once earlier connections (the start-up
+    /// probes, closing lingeringly) are gone: the same count three times in
+    /// a row, 50 ms apart.
+    pub fn settled_fd_count(&self) -> usize {
+        let mut last = self.fd_count();
+        let mut same = 0;
+        wait_for(
+            Duration::from_secs(10),
+            "the descriptor count to settle",
+            || {
+                std::thread::sleep(Duration::from_millis(50));
+                let now = self.fd_count();
+                same = if now == last { same + 1 } else { 0 };
+                last = now;
+                (same >= 2).then_some(now)
+            },
+        )
+    }
+
     /// Descriptors the daemon holds open.
     pub fn fd_count(&self) -> usize {
         std::fs::read_dir(format!("/proc/{}/fd", self.pid()))

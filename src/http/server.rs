@@ -216,8 +216,9 @@ where
                 return;
             }
             let _slot = ConnectionSlot::take();
-            let _ = connection(&core, &mut stream, &auth).await;
-            linger(&mut stream).await;
+            if let Ok(Ending::Answered) = connection(&core, &mut stream, &auth).await {
+                linger(&mut stream).await;
+            }
         })
         .detach();
 }
@@ -292,12 +293,22 @@ where
     Ok(())
 }
 
+/// How a connection ended.
+enum Ending {
+    /// After a final answer: close lingering, so a client still sending
+    /// reads the answer instead of a reset.
+    Answered,
+    /// The client left, went quiet past the deadline or stopped reading:
+    /// close at once.
+    Dropped,
+}
+
 /// Serves requests on one connection until it closes or stops keeping alive.
 async fn connection<T>(
     core: &Shared,
     stream: &mut Async<T>,
     auth: &Option<Credentials>,
-) -> io::Result<()>
+) -> io::Result<Ending>
 where
     T: Read + Write + AsFd + async_io::IoSafe,
 {
@@ -312,18 +323,13 @@ where
                 Ok(Some(found)) => break found,
                 Ok(None) => {
                     if read_some(stream, &mut buf, deadline).await.is_err() {
-                        return Ok(());
+                        return Ok(Ending::Dropped);
                     }
                 }
                 Err(e) => {
-                    return write_simple(
-                        stream,
-                        e.status,
-                        reason(e.status),
-                        &format!("{}\n", e.reason),
-                        false,
-                    )
-                    .await;
+                    let text = format!("{}\n", e.reason);
+                    write_simple(stream, e.status, reason(e.status), &text, false).await?;
+                    return Ok(Ending::Answered);
                 }
             }
         };
@@ -338,7 +344,7 @@ where
         // The body.
         while buf.len() < request.content_length {
             if read_some(stream, &mut buf, deadline).await.is_err() {
-                return Ok(());
+                return Ok(Ending::Dropped);
             }
         }
         let body: Vec<u8> = buf.drain(..request.content_length).collect();
@@ -357,7 +363,7 @@ where
                 if request.keep_alive {
                     continue;
                 }
-                return Ok(());
+                return Ok(Ending::Answered);
             }
         }
 
@@ -387,8 +393,9 @@ where
                 )
                 .await?;
             } else {
-                // A tail streams until the client goes away.
-                return logtail(core, stream, &request).await;
+                // A tail streams until the client goes away (or is a 404).
+                logtail(core, stream, &request).await?;
+                return Ok(Ending::Answered);
             }
         } else {
             let page = crate::http::ui::page(core, &request, &body).await;
@@ -414,7 +421,7 @@ where
             .await?;
         }
         if !keep_alive {
-            return Ok(());
+            return Ok(Ending::Answered);
         }
     }
 }
