@@ -30,6 +30,19 @@ const FORWARDED: [Signal; 6] = [
 /// Runs pidproxy with `args` (args[0] is the name it was called by) and
 /// returns its exit status.
 pub fn main(args: Vec<OsString>) -> u8 {
+    // Alone, these ask about the program (a pidfile is never named so).
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some("-h" | "--help") if args.len() == 2 => {
+            let program = args.first().map(|a| a.to_string_lossy().into_owned());
+            print!("{}", usage(program.as_deref().unwrap_or("pidproxy")));
+            return 0;
+        }
+        Some("-v" | "--version") if args.len() == 2 => {
+            println!("{}", crate::VERSION);
+            return 0;
+        }
+        _ => {}
+    }
     let Some(invocation) = Invocation::parse(&args) else {
         let program = args.first().map(|a| a.to_string_lossy().into_owned());
         print!("{}", usage(program.as_deref().unwrap_or("pidproxy")));

@@ -17,8 +17,6 @@ fn options_usage_and_help_without_a_server() {
     let dir = TempDir::new("opts");
     let linked = link_ours(&dir);
     let cases: &[&[&str]] = &[
-        &["-v"],
-        &["--version"],
         &["-x"],
         &["-c"],
         &["--conf"],
@@ -38,6 +36,16 @@ fn options_usage_and_help_without_a_server() {
     for args in cases {
         assert_same(&Ctl::Python, &linked, args, "");
         assert_same(&Ctl::Python, &Ctl::Ours, args, "");
+    }
+    // Deliberately ours only: 4.3 rejects -v/--version (it has only the
+    // `version` command); we print the same version that command does.
+    for flag in ["-v", "--version"] {
+        let out = linked.run(&[flag], "");
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (Some(0), "4.3.0\n"),
+            "{flag}"
+        );
     }
     // A config file without [supervisorctl] is refused, as in 4.3.
     let conf = dir.join("plain.conf");

@@ -11,9 +11,12 @@ use super::commands::Settings;
 use super::help;
 use super::py;
 
-const SHORT_OPTIONS: &str = "h?c:is:u:p:r:";
-const LONG_OPTIONS: [&str; 7] = [
+// `-v`/`--version` are ours: 4.3 has only the `version` command, and
+// rejects the option; printing the version is what people expect of it.
+const SHORT_OPTIONS: &str = "h?vc:is:u:p:r:";
+const LONG_OPTIONS: [&str; 8] = [
     "help",
+    "version",
     "configuration=",
     "interactive",
     "serverurl=",
@@ -204,6 +207,13 @@ pub fn realize(
                     stderr: String::new(),
                 })
             }
+            "-v" | "--version" => {
+                return Err(Exit {
+                    code: 0,
+                    stdout: format!("{}\n", crate::SUPERVISOR_COMPAT_VERSION),
+                    stderr: String::new(),
+                })
+            }
             "-i" | "--interactive" => {
                 if cl.interactive {
                     return Err(conflict(&progname, &opt));
@@ -322,8 +332,8 @@ mod tests {
     #[test]
     fn getopt_errors_are_pythons() {
         let e = |v: &[&str]| getopt(&strings(v)).unwrap_err();
-        assert_eq!(e(&["-v"]), "option -v not recognized");
-        assert_eq!(e(&["--version"]), "option --version not recognized");
+        assert_eq!(e(&["-x"]), "option -x not recognized");
+        assert_eq!(e(&["--verbose"]), "option --verbose not recognized");
         assert_eq!(e(&["-c"]), "option -c requires argument");
         assert_eq!(e(&["--conf"]), "option --configuration requires argument");
         assert_eq!(e(&["--h"]), "option --h not a unique prefix");
@@ -332,12 +342,20 @@ mod tests {
     }
 
     #[test]
+    fn version_option_prints_the_supervisor_version() {
+        for flag in ["-v", "--version"] {
+            let e = run(&[flag]).unwrap_err();
+            assert_eq!((e.code, e.stdout.as_str()), (0, "4.3.0\n"));
+        }
+    }
+
+    #[test]
     fn usage_errors_exit_2_naming_the_program() {
-        let e = run(&["-v"]).unwrap_err();
+        let e = run(&["-x"]).unwrap_err();
         assert_eq!(e.code, 2);
         assert_eq!(
             e.stderr,
-            "Error: option -v not recognized\nFor help, use /x/supervisorctl -h\n"
+            "Error: option -x not recognized\nFor help, use /x/supervisorctl -h\n"
         );
         let e = run(&["-s", "foo", "status"]).unwrap_err();
         assert_eq!(
