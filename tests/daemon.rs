@@ -366,3 +366,30 @@ fn a_second_daemon_on_the_same_socket_is_refused() {
     // The first daemon still answers.
     assert!(d.call("supervisor.getState", &[]).is_ok());
 }
+
+#[test]
+fn stdin_for_a_child_that_never_reads_is_bounded() {
+    let sb = Sandbox::new("stdin-bound");
+    let d = Daemon::start(&sb, "[program:deaf]\ncommand=sleep 100\nstartsecs=0\n");
+    d.wait_state("deaf", "RUNNING", T);
+    let chunk = Value::String("x".repeat(64 * 1024));
+    let mut refused = None;
+    for sent in 0..200 {
+        match d.call(
+            "supervisor.sendProcessStdin",
+            &[Value::str("deaf"), chunk.clone()],
+        ) {
+            Ok(_) => continue,
+            Err(fault) => {
+                refused = Some((sent, fault));
+                break;
+            }
+        }
+    }
+    let (sent, fault) = refused.expect("the daemon queued 12 MiB for a child that never reads");
+    assert_eq!(fault.code, 30, "{fault:?}");
+    assert!(fault.string.contains("stdin is full"), "{fault:?}");
+    assert!(sent >= 64, "refused after only {sent} writes");
+    // The daemon is fine and the child still runs.
+    assert_eq!(d.statename("deaf"), "RUNNING");
+}

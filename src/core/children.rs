@@ -205,13 +205,31 @@ pub struct ChildIo {
 
 impl ChildIo {
     /// Queues bytes for the child's stdin; false once stdin is closed.
-    pub fn send_stdin(&mut self, data: Vec<u8>) -> bool {
+    pub fn send_stdin(&mut self, data: Vec<u8>) -> StdinSend {
         match &self.stdin {
-            Some(tx) => tx.try_send(data).is_ok(),
-            None => false,
+            Some(tx) => match tx.try_send(data) {
+                Ok(()) => StdinSend::Queued,
+                Err(smol::channel::TrySendError::Full(_)) => StdinSend::Full,
+                Err(smol::channel::TrySendError::Closed(_)) => StdinSend::Closed,
+            },
+            None => StdinSend::Closed,
         }
     }
 }
+
+/// What became of bytes for a child's stdin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StdinSend {
+    Queued,
+    /// The child has not read what it was sent before (STDIN_QUEUE writes).
+    Full,
+    /// The child closed its stdin (4.3's EPIPE).
+    Closed,
+}
+
+/// Writes queued for a child's stdin at most: a child that never reads
+/// cannot make the daemon hold an unbounded amount of input for it.
+const STDIN_QUEUE: usize = 64;
 
 /// Spawns the child of process `id`; Ok(pid), or the spawn error text.
 pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
@@ -398,7 +416,7 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
         })
         .detach();
 
-    let (tx, rx) = smol::channel::unbounded::<Vec<u8>>();
+    let (tx, rx) = smol::channel::bounded::<Vec<u8>>(STDIN_QUEUE);
     if let Ok(stdin) = Async::new(std::io::PipeWriter::from(pipes.stdin)) {
         core.executor
             .spawn(async move {

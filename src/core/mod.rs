@@ -553,7 +553,10 @@ impl Core {
             return Err(Code::NotRunning.fault(&spec));
         }
         match slot.io.as_mut().map(|io| io.send_stdin(data)) {
-            Some(true) => Ok(()),
+            Some(children::StdinSend::Queued) => Ok(()),
+            Some(children::StdinSend::Full) => Err(Code::Failed.fault(format!(
+                "{spec}: its stdin is full (it has not read what it was sent)"
+            ))),
             _ => Err(Code::NoFile.fault(&spec)),
         }
     }
