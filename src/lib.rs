@@ -12,6 +12,7 @@ pub mod http;
 pub mod log;
 pub mod pidproxy;
 pub mod process;
+pub mod pytext;
 pub mod rpc;
 pub mod supervisord;
 pub mod timefmt;

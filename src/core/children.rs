@@ -44,38 +44,9 @@ impl CommandError {
     }
 }
 
-/// How 4.3 quotes names and paths in its messages, and names errnos.
-pub use crate::config::values::repr;
 pub use crate::log::writer::errno_name;
-
-/// Python's `repr()` of a bytes object (`b'\\xffabc\\n'`), as 4.3 shows
-/// child output that is not UTF-8 in the main log.
-pub fn bytes_repr(data: &[u8]) -> String {
-    let quote = if data.contains(&b'\'') && !data.contains(&b'"') {
-        b'"'
-    } else {
-        b'\''
-    };
-    let mut out = String::with_capacity(data.len() + 3);
-    out.push('b');
-    out.push(char::from(quote));
-    for &byte in data {
-        match byte {
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            b if b == quote => {
-                out.push('\\');
-                out.push(char::from(b));
-            }
-            0x20..=0x7e => out.push(char::from(byte)),
-            _ => out.push_str(&format!("\\x{byte:02x}")),
-        }
-    }
-    out.push(char::from(quote));
-    out
-}
+/// How 4.3 quotes names and paths in its messages, and names errnos.
+pub use crate::pytext::{repr_bytes as bytes_repr, repr_str as repr};
 
 /// 4.3's `'%(name)r %(channel)s output:\n%(data)s'` debug copy of output.
 fn main_log_copy(name: &str, stream: Stream, data: &[u8]) -> String {

@@ -582,7 +582,7 @@ fn write_value(out: &mut String, value: &Value) {
         Value::Int(i) => write_scalar(out, "int", &i.to_string()),
         Value::Bool(b) => write_scalar(out, "boolean", if *b { "1" } else { "0" }),
         Value::String(s) => write_text_scalar(out, "string", s),
-        Value::Double(d) => write_scalar(out, "double", &python_float_repr(*d)),
+        Value::Double(d) => write_scalar(out, "double", &crate::pytext::repr_float(*d)),
         Value::DateTime(text) => write_text_scalar(out, "dateTime.iso8601", text),
         Value::Base64(bytes) => {
             out.push_str("<value><base64>\n");
@@ -666,55 +666,6 @@ fn push_base64_lines(out: &mut String, bytes: &[u8]) {
     for line in bytes.chunks(BYTES_PER_LINE) {
         out.push_str(&crate::base64::encode(line));
         out.push('\n');
-    }
-}
-
-/// Python's `repr(float)`: the shortest text that reads back the same,
-/// positional for exponents -4..16 and scientific (`1e+16`) otherwise.
-fn python_float_repr(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".to_owned();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.to_owned();
-    }
-    // Rust's `{:e}` gives the same shortest digits, e.g. "-1.25e-7".
-    let scientific = format!("{x:e}");
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let sign = if mantissa.starts_with('-') { "-" } else { "" };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    if (-4..16).contains(&exponent) {
-        format!("{sign}{}", positional(&digits, exponent))
-    } else {
-        let (first, rest) = digits.split_at(1.min(digits.len()));
-        let fraction = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let exponent_sign = if exponent < 0 { '-' } else { '+' };
-        format!(
-            "{sign}{first}{fraction}e{exponent_sign}{:02}",
-            exponent.unsigned_abs()
-        )
-    }
-}
-
-/// `digits` (d.ddd) times ten to `exponent`, written out with at least one
-/// digit after the point.
-fn positional(digits: &str, exponent: i32) -> String {
-    if exponent < 0 {
-        let zeros = "0".repeat(exponent.unsigned_abs() as usize - 1);
-        return format!("0.{zeros}{digits}");
-    }
-    let integer_len = exponent as usize + 1;
-    if digits.len() <= integer_len {
-        let zeros = "0".repeat(integer_len - digits.len());
-        format!("{digits}{zeros}.0")
-    } else {
-        let (integer, fraction) = digits.split_at(integer_len);
-        format!("{integer}.{fraction}")
     }
 }
 
@@ -966,7 +917,7 @@ mod tests {
             (f64::NAN, "nan"),
         ];
         for (x, repr) in cases {
-            assert_eq!(python_float_repr(x), repr, "{x:e}");
+            assert_eq!(crate::pytext::repr_float(x), repr, "{x:e}");
         }
     }
 

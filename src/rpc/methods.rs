@@ -340,7 +340,9 @@ async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Repl
             let data = match args.params.get(1) {
                 Some(Value::String(s)) => s.as_bytes().to_vec(),
                 Some(Value::Base64(b)) => b.clone(),
-                Some(other) => return Err(Code::IncorrectParameters.fault(python_str(other))),
+                Some(other) => {
+                    return Err(Code::IncorrectParameters.fault(crate::pytext::str_value(other)))
+                }
                 None => return Err(Code::IncorrectParameters.bare()),
             };
             let mut c = core.borrow_mut();
@@ -374,40 +376,6 @@ fn parse_signal(value: Option<&Value>) -> Result<i32, Fault> {
         _ => return Err(Code::IncorrectParameters.bare()),
     };
     crate::process::signals::number(&text).ok_or_else(|| Code::BadSignal.fault(&text))
-}
-
-/// How 4.3's fault strings show a parameter: Python's `str()` of what
-/// its unmarshaller made of it.
-fn python_str(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => python_repr(other),
-    }
-}
-
-fn python_repr(value: &Value) -> String {
-    use crate::core::children::repr;
-    match value {
-        Value::Int(n) => n.to_string(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Double(d) => format!("{d:?}"),
-        Value::String(s) => repr(s),
-        Value::DateTime(text) => format!("<DateTime {} at 0x0>", repr(text)),
-        Value::Base64(_) => "<xmlrpc.client.Binary object at 0x0>".into(),
-        Value::Nil => "None".into(),
-        Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(python_repr).collect();
-            format!("[{}]", items.join(", "))
-        }
-        Value::Struct(members) => {
-            let members: Vec<String> = members
-                .iter()
-                .map(|(k, v)| format!("{}: {}", repr(k), python_repr(v)))
-                .collect();
-            format!("{{{}}}", members.join(", "))
-        }
-    }
 }
 
 fn read_file(path: Option<std::path::PathBuf>, offset: i64, length: i64) -> Reply {
@@ -793,16 +761,16 @@ mod tests {
 
     #[test]
     fn non_string_stdin_fault_shows_the_value_as_python_str() {
-        assert_eq!(python_str(&Value::Int(5)), "5");
-        assert_eq!(python_str(&Value::Bool(true)), "True");
-        assert_eq!(python_str(&Value::Nil), "None");
-        assert_eq!(python_str(&Value::Double(1.5)), "1.5");
+        assert_eq!(crate::pytext::str_value(&Value::Int(5)), "5");
+        assert_eq!(crate::pytext::str_value(&Value::Bool(true)), "True");
+        assert_eq!(crate::pytext::str_value(&Value::Nil), "None");
+        assert_eq!(crate::pytext::str_value(&Value::Double(1.5)), "1.5");
         assert_eq!(
-            python_str(&Value::Array(vec![Value::Int(1), Value::str("a")])),
+            crate::pytext::str_value(&Value::Array(vec![Value::Int(1), Value::str("a")])),
             "[1, 'a']"
         );
         assert_eq!(
-            python_str(&Value::Struct(vec![("k".into(), Value::Bool(false))])),
+            crate::pytext::str_value(&Value::Struct(vec![("k".into(), Value::Bool(false))])),
             "{'k': False}"
         );
     }
