@@ -17,10 +17,7 @@ fuzz_target!(|buf: &[u8]| {
             assert!(used <= buf.len() && used <= limits.max_head);
             assert!(request.headers.len() <= limits.max_headers);
             assert!(request.content_length <= limits.max_body);
-            assert_eq!(
-                parse_head(&buf[..used], &limits),
-                Ok(Some((request, used)))
-            );
+            assert_eq!(parse_head(&buf[..used], &limits), Ok(Some((request, used))));
         }
         Ok(None) => assert!(buf.len() <= limits.max_head),
         Err(error) => assert!([400, 413, 414, 431, 501, 505].contains(&error.status)),
