@@ -18,7 +18,7 @@ use super::py;
 use super::raised::{self, Raised, Site};
 use super::stream;
 use crate::rpc::faults::Code;
-use crate::rpc::value::Value;
+use crate::rpc::value::{Fault, Value};
 
 /// LSB init-script exit statuses 4.3 uses for commands.
 pub mod exit {
@@ -211,6 +211,36 @@ impl<'a> Controller<'a> {
     fn call_str(&self, method: &str, args: &[&str]) -> Result<Value, Raised> {
         let params: Vec<Value> = args.iter().map(|a| Value::str(*a)).collect();
         self.call(method, &params)
+    }
+
+    /// Prints the per-process result structs of a group or all call and
+    /// sets the exit status from each (4.3's loops over `results`).
+    fn report_results(
+        &mut self,
+        results: &Value,
+        format: impl Fn(&Value) -> Result<String, Raised>,
+        ignored: Option<Code>,
+    ) -> Result<(), Raised> {
+        for result in items(results)? {
+            self.output(&format(result)?);
+            let code = int_field(result, "status")?;
+            self.set_exitstatus_from_fault(code, ignored);
+        }
+        Ok(())
+    }
+
+    /// Prints a one-process fault the way 4.3 formats it as a result struct.
+    fn report_fault(
+        &mut self,
+        fault: &Fault,
+        (group, process): (&str, &str),
+        format: impl Fn(&Value) -> Result<String, Raised>,
+        ignored: Option<Code>,
+    ) -> Result<(), Raised> {
+        let error = fault_result(fault.code, group, Some(process), &fault.string);
+        self.output(&format(&error)?);
+        self.set_exitstatus_from_fault(Some(i64::from(fault.code)), ignored);
+        Ok(())
     }
 
     /// `set_exitstatus_from_xmlrpc_fault`.
@@ -644,11 +674,7 @@ impl<'a> Controller<'a> {
         }
         if names.contains(&"all") {
             let results = self.call("supervisor.startAllProcesses", &[])?;
-            for result in items(&results)? {
-                self.output(&start_result(result)?);
-                let code = int_field(result, "status")?;
-                self.set_exitstatus_from_fault(code, Some(Code::AlreadyStarted));
-            }
+            self.report_results(&results, start_result, Some(Code::AlreadyStarted))?;
             return Ok(None);
         }
         for name in names {
@@ -656,11 +682,7 @@ impl<'a> Controller<'a> {
             match process {
                 None => match self.call_str("supervisor.startProcessGroup", &[&group]) {
                     Ok(results) => {
-                        for result in items(&results)? {
-                            self.output(&start_result(result)?);
-                            let code = int_field(result, "status")?;
-                            self.set_exitstatus_from_fault(code, Some(Code::AlreadyStarted));
-                        }
+                        self.report_results(&results, start_result, Some(Code::AlreadyStarted))?;
                     }
                     Err(e) if is_fault(&e, Code::BadName) => {
                         self.output(&format!("{group}: ERROR (no such group)"));
@@ -678,12 +700,12 @@ impl<'a> Controller<'a> {
                         self.output(&format!("{spec}: started"));
                     }
                     Err(Raised::Fault(f)) => {
-                        let error = fault_result(f.code, &group, Some(&process), &f.string);
-                        self.output(&start_result(&error)?);
-                        self.set_exitstatus_from_fault(
-                            Some(i64::from(f.code)),
+                        self.report_fault(
+                            &f,
+                            (&group, &process),
+                            start_result,
                             Some(Code::AlreadyStarted),
-                        );
+                        )?;
                     }
                     Err(e) => return Err(e),
                 },
@@ -705,11 +727,11 @@ impl<'a> Controller<'a> {
         }
         if names.contains(&"all") {
             let results = self.call("supervisor.stopAllProcesses", &[])?;
-            for result in items(&results)? {
-                self.output(&signal_result(result, "stopped")?);
-                let code = int_field(result, "status")?;
-                self.set_exitstatus_from_fault(code, Some(Code::NotRunning));
-            }
+            self.report_results(
+                &results,
+                |r| signal_result(r, "stopped"),
+                Some(Code::NotRunning),
+            )?;
             return Ok(None);
         }
         for name in names {
@@ -717,11 +739,11 @@ impl<'a> Controller<'a> {
             match process {
                 None => match self.call_str("supervisor.stopProcessGroup", &[&group]) {
                     Ok(results) => {
-                        for result in items(&results)? {
-                            self.output(&signal_result(result, "stopped")?);
-                            let code = int_field(result, "status")?;
-                            self.set_exitstatus_from_fault(code, Some(Code::NotRunning));
-                        }
+                        self.report_results(
+                            &results,
+                            |r| signal_result(r, "stopped"),
+                            Some(Code::NotRunning),
+                        )?;
                     }
                     Err(e @ Raised::Fault(_)) => {
                         self.exitstatus = exit::GENERIC;
@@ -738,12 +760,12 @@ impl<'a> Controller<'a> {
                         self.output(&format!("{spec}: stopped"));
                     }
                     Err(Raised::Fault(f)) => {
-                        let error = fault_result(f.code, &group, Some(&process), &f.string);
-                        self.output(&signal_result(&error, "stopped")?);
-                        self.set_exitstatus_from_fault(
-                            Some(i64::from(f.code)),
+                        self.report_fault(
+                            &f,
+                            (&group, &process),
+                            |r| signal_result(r, "stopped"),
                             Some(Code::NotRunning),
-                        );
+                        )?;
                     }
                     Err(e) => return Err(e),
                 },
@@ -765,11 +787,7 @@ impl<'a> Controller<'a> {
         }
         if names.contains(&"all") {
             let results = self.call_str("supervisor.signalAllProcesses", &[sig])?;
-            for result in items(&results)? {
-                self.output(&signal_result(result, "signalled")?);
-                let code = int_field(result, "status")?;
-                self.set_exitstatus_from_fault(code, None);
-            }
+            self.report_results(&results, |r| signal_result(r, "signalled"), None)?;
             return Ok(None);
         }
         for name in names {
@@ -777,11 +795,7 @@ impl<'a> Controller<'a> {
             match process {
                 None => match self.call_str("supervisor.signalProcessGroup", &[&group, sig]) {
                     Ok(results) => {
-                        for result in items(&results)? {
-                            self.output(&signal_result(result, "signalled")?);
-                            let code = int_field(result, "status")?;
-                            self.set_exitstatus_from_fault(code, None);
-                        }
+                        self.report_results(&results, |r| signal_result(r, "signalled"), None)?;
                     }
                     Err(e) if is_fault(&e, Code::BadName) => {
                         self.output(&format!("{group}: ERROR (no such group)"));
@@ -795,9 +809,12 @@ impl<'a> Controller<'a> {
                         self.output(&format!("{spec}: signalled"));
                     }
                     Err(Raised::Fault(f)) => {
-                        let error = fault_result(f.code, &group, Some(&process), &f.string);
-                        self.output(&signal_result(&error, "signalled")?);
-                        self.set_exitstatus_from_fault(Some(i64::from(f.code)), None);
+                        self.report_fault(
+                            &f,
+                            (&group, &process),
+                            |r| signal_result(r, "signalled"),
+                            None,
+                        )?;
                     }
                     Err(e) => return Err(e),
                 },
