@@ -769,19 +769,6 @@ impl Core {
             .collect()
     }
 
-    /// Names of every process still running, for the shutdown report.
-    pub fn unstopped_names(&self) -> Vec<String> {
-        let all: Vec<ProcId> = self
-            .groups
-            .iter()
-            .flat_map(|g| g.procs.iter().copied())
-            .collect();
-        self.unstopped(&all)
-            .into_iter()
-            .filter_map(|id| self.procs.get(&id).map(|p| p.config.name.clone()))
-            .collect()
-    }
-
     fn begin_stopping(&mut self, mood: Mood) {
         if self.stop_queue.is_some() {
             // Already stopping; a shutdown request still wins over a restart.
