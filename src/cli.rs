@@ -1,4 +1,4 @@
-//! Mode dispatch, busybox style: the basename of argv[0] names the mode, or,
+//! Mode dispatch, busybox style: the basename of `argv[0]` names the mode, or,
 //! when the binary runs under its own name, the first argument does. Each
 //! mode returns its exit status; nothing below this file calls `exit`.
 

@@ -1,21 +1,73 @@
-//! supervisor: a process control system for UNIX (supervisord, supervisorctl
-//! and pidproxy in one binary). The library holds every mode so that
-//! integration tests and fuzz targets can reach the pure parsers directly.
+//! supervisor: a process control system for UNIX (supervisord, supervisorctl,
+//! pidproxy and echo_supervisord_conf in one binary), a drop-in for Python
+//! Supervisor 4.3. This page is the map of the house.
+//!
+//! # Rooms
+//! - `cli`: the mode table; the binary dispatches on `argv[0]` or its first
+//!   argument and returns the mode's exit status.
+//! - `supervisord`: the daemon mode. Flags become a [`config::Source`], then
+//!   process-wide setup (`daemon`: privileges, rlimits, daemonizing, pidfile),
+//!   the main log, the listeners and the signal task, all on one
+//!   single-threaded executor, until a shutdown; a restart loops with the
+//!   configuration the core hands back.
+//! - `config`: INI text to a typed, validated `Config`, or one error naming
+//!   file, line, section, key and value. Values only: no sockets, no
+//!   spawning, no globals. `Source` (the file plus typed command-line
+//!   overrides) is the one way the daemon reads it, at start, on SIGHUP, on
+//!   `restart` and on `reloadConfig`.
+//! - `process`: `state`, the pure state machine (record, params, event, now
+//!   -> actions), which never reads the clock, calls the system or logs;
+//!   `signals`, signal names; `spawn`, the one place that starts a child and
+//!   sends signals to it.
+//! - `core`: the only owner of process records. It feeds events to the
+//!   machine and performs the actions (spawn, signal, arm a deadline, log,
+//!   announce a change). Its one door is `core::Handle`: typed requests in,
+//!   owned views (`ProcessInfo`, `ConfigInfo`, `Diff`) or a `core::Error`
+//!   out; waiting requests are async methods woken by the core's change
+//!   announcements. It never parses XML, HTTP or INI and never imports `rpc`.
+//! - `log`: capture (pipe pumps), rotating writers, byte-range reads and
+//!   the main activity log; owned by the core, reached through the handle.
+//! - `rpc`: the XML-RPC value model and codec (shared with supervisorctl),
+//!   Supervisor's fault table, and the method table, which only maps
+//!   arguments to handle requests and core errors to faults.
+//! - `http`: a pure request parser with limits, basic auth, the listeners
+//!   (`server`) and the web page (`ui`); both hold a `Handle` and nothing
+//!   else of the core.
+//! - `ctl`: supervisorctl, a client only: it shares `rpc`'s value and codec
+//!   and `config`, never `core`, never spawns.
+//! - `pidproxy`: stands alone. `timefmt`, `pytext`, `base64`, `users`: small
+//!   pure helpers (local time, Python's text rules, base64, passwd/group).
+//!
+//! # Data flow
+//! ```text
+//! tasks (child exit, output, timers)   signals, rpc/, http/, web page
+//!        | one I/O fact = one event           | typed request
+//!        v                                    v
+//!   Core (weak ref, core-internal)  <---  core::Handle (cloneable)
+//!        |  state::step(record, params, event, now) -> actions
+//!        v
+//!   spawn / signal / deadline / log / "something changed" -> waiters
+//! ```
+//! Nothing wakes an idle daemon: every timer is a deadline a process is
+//! waiting for, and no borrow of the core outlives one synchronous call.
+//!
+//! The library is the binary's body; it exports only what the binary, the
+//! integration tests and the fuzz targets reach (the parsers, the codec).
 
 pub mod base64;
 pub mod cli;
 pub mod config;
-pub mod core;
-pub mod ctl;
-pub mod daemon;
+mod core;
+mod ctl;
+mod daemon;
 pub mod http;
-pub mod log;
-pub mod pidproxy;
+mod log;
+mod pidproxy;
 pub mod process;
-pub mod pytext;
+mod pytext;
 pub mod rpc;
-pub mod supervisord;
-pub mod timefmt;
+mod supervisord;
+mod timefmt;
 pub mod users;
 
 /// The version we report as our own (`--version`, getSupervisorVersion).

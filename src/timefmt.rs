@@ -331,11 +331,6 @@ impl Zone {
             .unwrap_or(first)
     }
 
-    /// Seconds east of UTC at `t`.
-    pub fn utc_offset(&self, t: SystemTime) -> i32 {
-        self.local_type_at(unix_parts(t).0).utc_offset
-    }
-
     /// The wall-clock reading of `t` in this zone.
     pub fn local(&self, t: SystemTime) -> LocalTime {
         let (secs, millis) = unix_parts(t);

@@ -14,5 +14,6 @@ mod http;
 mod init;
 mod logs;
 mod pidproxy;
+mod reload;
 mod rpc;
 mod web;

@@ -48,46 +48,6 @@ pub(super) fn parse_daemon(scope: &Scope, host: &Host) -> Result<Daemon, ConfigE
     })
 }
 
-impl Daemon {
-    /// Applies one supervisord command-line option over the config file's
-    /// value, parsed as 4.3 parses it. `option` is the long name: `user`
-    /// (-u), `umask` (-m), `directory` (-d), `logfile` (-l),
-    /// `logfile_maxbytes` (-y), `logfile_backups` (-z), `loglevel` (-e),
-    /// `pidfile` (-j), `identifier` (-i), `childlogdir` (-q), `minfds` (-a),
-    /// `minprocs`, and the flags `nodaemon` (-n), `silent` (-s), `nocleanup`
-    /// (-k) and `strip_ansi` (-t), whose value is ignored.
-    pub fn apply_override(&mut self, option: &str, value: &str, host: &Host) -> Result<(), String> {
-        match option {
-            "user" => {
-                users::name_to_uid_in(&host.passwd, value)?;
-                self.user = Some(value.to_string());
-            }
-            "umask" => self.umask = values::parse_octal(value)?,
-            "directory" => self.directory = Some(values::existing_directory(value, host)?),
-            "logfile" => self.logfile = values::parse_daemon_logfile(value, host)?,
-            "logfile_maxbytes" => self.logfile_maxbytes = values::parse_byte_size(value)?,
-            "logfile_backups" => self.logfile_backups = values::parse_count32(value)?,
-            "loglevel" => self.loglevel = values::parse_log_level(value)?,
-            "pidfile" => self.pidfile = values::parse_pidfile(value, host)?,
-            "identifier" => self.identifier = value.to_string(),
-            "childlogdir" => self.childlogdir = values::existing_directory(value, host)?,
-            "minfds" => self.minfds = values::parse_count(value)?,
-            "minprocs" => self.minprocs = values::parse_count(value)?,
-            "nodaemon" => self.nodaemon = true,
-            "silent" => self.silent = true,
-            "nocleanup" => self.nocleanup = true,
-            "strip_ansi" => self.strip_ansi = true,
-            other => {
-                return Err(format!(
-                    "unknown supervisord option {}",
-                    values::repr(other)
-                ))
-            }
-        }
-        Ok(())
-    }
-}
-
 // ---------------------------------------------------------------------------
 // HTTP servers
 

@@ -78,6 +78,7 @@ struct Spec {
     precision: Option<usize>,
 }
 
+#[cfg(test)]
 /// Expands `template` against `names` as Python's `template % names` does,
 /// or explains (in 4.3's words) why it cannot.
 pub fn expand(template: &str, names: &Names) -> Result<String, String> {

@@ -44,11 +44,7 @@ impl Section {
         self.entries.iter().rev().find(|e| e.key == key)
     }
 
-    /// Every entry as read, including overridden ones.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
+    #[cfg(test)]
     /// Distinct keys in the order they first appeared.
     pub fn keys(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = Vec::new();
@@ -129,6 +125,7 @@ impl Document {
         self.sections.iter().find(|s| s.name == name)
     }
 
+    #[cfg(test)]
     /// The value of `key` in `section`, falling back to `[DEFAULT]`.
     pub fn get(&self, section: &str, key: &str) -> Option<&Entry> {
         self.get_in(self.section(section)?, key)
@@ -141,6 +138,7 @@ impl Document {
             .or_else(|| self.defaults.iter().rev().find(|e| e.key == key))
     }
 
+    #[cfg(test)]
     /// Keys visible in `section`, its own first, then `[DEFAULT]`'s.
     pub fn keys(&self, section: &str) -> Vec<&str> {
         let mut keys = self.section(section).map(Section::keys).unwrap_or_default();

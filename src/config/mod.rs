@@ -2,16 +2,16 @@
 //! naming file, line, section, key and value) in three layers: `ini` reads
 //! sections and lines, `expand` substitutes `%(name)s`, `values` parses each
 //! value; this module maps both the 2.0 and the 4.x forms onto one model.
-//!
-//! CONTRACT: the types and the `load`/`search` signatures below are what the
-//! daemon and supervisorctl are written against; keep names and meaning.
+//! The daemon reads through `Source` (the file plus its command-line
+//! overrides); supervisorctl reads only `[supervisorctl]` (`load_ctl`).
 
 mod daemon;
-pub mod expand;
+pub(crate) mod expand;
 mod include;
-pub mod ini;
+pub(crate) mod ini;
 mod program;
-pub mod values;
+mod source;
+pub(crate) mod values;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -21,6 +21,7 @@ use crate::users;
 use expand::Names;
 use ini::{Document, Entry, IniError, Section};
 
+pub use source::{Override, Source};
 pub use values::Host;
 
 use daemon::*;
@@ -2121,20 +2122,23 @@ mod tests {
         let dir = TempDir::new("overrides");
         let host = host_at(dir.path());
         let mut d = ok(&dir, "[supervisord]\n").supervisord;
-        d.apply_override("user", "web", &host).unwrap();
-        d.apply_override("umask", "007", &host).unwrap();
-        d.apply_override("directory", "/tmp", &host).unwrap();
-        d.apply_override("logfile", "x.log", &host).unwrap();
-        d.apply_override("logfile_maxbytes", "1MB", &host).unwrap();
-        d.apply_override("logfile_backups", "2", &host).unwrap();
-        d.apply_override("loglevel", "debug", &host).unwrap();
-        d.apply_override("pidfile", "x.pid", &host).unwrap();
-        d.apply_override("identifier", "me", &host).unwrap();
-        d.apply_override("childlogdir", "/tmp", &host).unwrap();
-        d.apply_override("minfds", "10", &host).unwrap();
-        d.apply_override("minprocs", "11", &host).unwrap();
+        let set = |d: &mut Daemon, option: &str, value: &str| {
+            Override::parse(option, value, &host).map(|o| o.apply(d))
+        };
+        set(&mut d, "user", "web").unwrap();
+        set(&mut d, "umask", "007").unwrap();
+        set(&mut d, "directory", "/tmp").unwrap();
+        set(&mut d, "logfile", "x.log").unwrap();
+        set(&mut d, "logfile_maxbytes", "1MB").unwrap();
+        set(&mut d, "logfile_backups", "2").unwrap();
+        set(&mut d, "loglevel", "debug").unwrap();
+        set(&mut d, "pidfile", "x.pid").unwrap();
+        set(&mut d, "identifier", "me").unwrap();
+        set(&mut d, "childlogdir", "/tmp").unwrap();
+        set(&mut d, "minfds", "10").unwrap();
+        set(&mut d, "minprocs", "11").unwrap();
         for flag in ["nodaemon", "silent", "nocleanup", "strip_ansi"] {
-            d.apply_override(flag, "", &host).unwrap();
+            set(&mut d, flag, "").unwrap();
         }
         assert_eq!(d.user.as_deref(), Some("web"));
         assert_eq!(d.umask, 0o7);
@@ -2150,15 +2154,37 @@ mod tests {
         );
         assert!(d.nodaemon && d.silent && d.nocleanup && d.strip_ansi);
         assert_eq!(
-            d.apply_override("user", "ghost", &host),
+            set(&mut d, "user", "ghost"),
             Err("Invalid user name ghost".into())
         );
-        assert!(d.apply_override("umask", "9", &host).is_err());
-        assert!(d
-            .apply_override("directory", "/nonexistent", &host)
-            .is_err());
-        assert!(d.apply_override("loglevel", "loud", &host).is_err());
-        assert!(d.apply_override("frob", "", &host).is_err());
+        assert!(set(&mut d, "umask", "9").is_err());
+        assert!(set(&mut d, "directory", "/nonexistent").is_err());
+        assert!(set(&mut d, "loglevel", "loud").is_err());
+        assert!(set(&mut d, "frob", "").is_err());
+    }
+
+    #[test]
+    fn a_source_applies_its_overrides_on_every_load() {
+        let dir = TempDir::new("source");
+        let host = host_at(dir.path());
+        let path = dir.path().join("s.conf");
+        std::fs::write(&path, "[supervisord]\nidentifier=file\n").unwrap();
+        let source = Source::new(
+            path.clone(),
+            vec![Override::parse("identifier", "cli", &host).unwrap()],
+        );
+        assert_eq!(source.load().unwrap().supervisord.identifier, "cli");
+        std::fs::write(&path, "[supervisord]\nidentifier=changed\numask=077\n").unwrap();
+        let again = source.load().unwrap();
+        assert_eq!(
+            (
+                again.supervisord.identifier.as_str(),
+                again.supervisord.umask
+            ),
+            ("cli", 0o77)
+        );
+        std::fs::write(&path, "[supervisord]\numask=x\n").unwrap();
+        assert!(source.load().is_err());
     }
 
     // --- search order -------------------------------------------------------------------

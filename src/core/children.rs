@@ -13,13 +13,11 @@ use async_io::Async;
 use smol::channel::Sender;
 use smol::io::AsyncWriteExt;
 
-use super::{Core, ProcId, Stream};
+use super::{Core, Error, ErrorKind, ProcId, Stream};
 use crate::config::{self, Config};
 use crate::log::capture::pump;
 use crate::log::writer::Congestion;
 use crate::process::state::ExitStatus;
-use crate::rpc::faults::Code;
-use crate::rpc::value::Fault;
 
 /// Why a command cannot be run, in 4.3's words and fault classes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,10 +34,10 @@ impl CommandError {
             CommandError::NotFound(m) | CommandError::NotExecutable(m) => m,
         }
     }
-    pub fn fault(&self) -> Fault {
+    pub fn error(&self) -> Error {
         match self {
-            CommandError::NotFound(m) => Code::NoFile.fault(m),
-            CommandError::NotExecutable(m) => Code::NotExecutable.fault(m),
+            CommandError::NotFound(m) => Error::new(ErrorKind::NoFile, m),
+            CommandError::NotExecutable(m) => Error::new(ErrorKind::NotExecutable, m),
         }
     }
 }

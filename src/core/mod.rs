@@ -1,13 +1,19 @@
 //! The daemon's core: it alone owns the process records, feeds events to the
-//! pure state machine and performs the actions it returns. Tasks on the one
-//! executor (child exits, timers, signals, RPC connections) call into it
-//! through `Shared` and never hold a borrow across an await.
+//! pure state machine and performs the actions it returns. It is a room with
+//! one door: everything outside (the RPC, the web page, the signal task)
+//! holds a cloneable `Handle`, sends typed requests through it and gets owned
+//! views or an `Error` back. The tasks the core starts itself (child exits,
+//! output pumps, the timer) reach it through a weak reference; no borrow of
+//! the core is ever held across an await or leaves this module.
 
-pub mod children;
-pub mod names;
-pub mod output;
-pub mod timers;
-pub mod view;
+mod children;
+mod error;
+mod handle;
+mod names;
+mod output;
+mod timers;
+mod view;
+mod wait;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -18,22 +24,23 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use smol::channel::{Receiver, Sender};
 use smol::LocalExecutor;
 
-use crate::config::{self, Config, LogLevel};
+use crate::config::{self, Config, LogLevel, Source};
 use crate::log::activity::MainLog;
 use crate::process::state::{self, Action, Ctx, Event, Now, Params, Record, State};
-use crate::rpc::faults::Code;
-use crate::rpc::value::Fault;
 
 use self::children::ChildIo;
 use self::output::Channel;
 use self::timers::Deadlines;
-use self::view::ProcessInfo;
+
+pub use self::error::{Error, ErrorKind};
+pub use self::handle::{Applied, Handle, LogRef, ProcResult};
+pub use self::view::{ConfigInfo, Diff, ProcessInfo};
 
 /// A process's identity for the life of its group in the daemon.
-pub type ProcId = u64;
+type ProcId = u64;
 
-/// The core as every task holds it.
-pub type Shared = Rc<RefCell<Core>>;
+/// The core as its own tasks hold it.
+type Shared = Rc<RefCell<Core>>;
 
 /// Supervisor's own states (4.3's "mood"), with its numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -41,7 +48,6 @@ pub enum Mood {
     Shutdown = -1,
     Restarting = 0,
     Running = 1,
-    Fatal = 2,
 }
 
 impl Mood {
@@ -53,21 +59,21 @@ impl Mood {
             Mood::Shutdown => "SHUTDOWN",
             Mood::Restarting => "RESTARTING",
             Mood::Running => "RUNNING",
-            Mood::Fatal => "FATAL",
         }
     }
 }
 
 /// How the run ended, once every child is stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Shutdown,
-    Restart,
+    /// Restart with this configuration, read and validated before anything stopped.
+    Restart(Box<Config>),
 }
 
 /// What a namespec names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target<'a> {
+enum Target<'a> {
     Process(ProcId),
     Group(&'a str),
 }
@@ -89,35 +95,39 @@ impl Stream {
 }
 
 /// One supervised process.
-pub struct ProcSlot {
-    pub config: config::Process,
-    pub params: Params,
-    pub rec: Record,
+struct ProcSlot {
+    config: config::Process,
+    params: Params,
+    rec: Record,
     /// Where stdout goes (with redirect_stderr, stderr too).
-    pub stdout: Channel,
-    pub stderr: Channel,
+    stdout: Channel,
+    stderr: Channel,
     /// The live child's pipes; None when no child runs.
-    pub(crate) io: Option<ChildIo>,
+    io: Option<ChildIo>,
     /// Bumped at each spawn so events of an earlier child are recognised.
-    pub(crate) generation: u64,
+    generation: u64,
 }
 
 /// An active process group.
-pub struct GroupSlot {
-    pub config: config::Group,
+struct GroupSlot {
+    config: config::Group,
     /// Processes in config order.
-    pub procs: Vec<ProcId>,
+    procs: Vec<ProcId>,
 }
 
 /// The daemon.
-pub struct Core {
+struct Core {
+    /// Where the configuration is read from (the file and the command line).
+    source: Source,
     /// The configuration last read (what reread and add compare against).
-    pub config: Config,
-    pub mood: Mood,
+    config: Config,
+    /// A configuration read for a restart under way.
+    pending: Option<Config>,
+    mood: Mood,
     groups: Vec<GroupSlot>,
     procs: HashMap<ProcId, ProcSlot>,
     next_id: ProcId,
-    pub log: MainLog,
+    log: MainLog,
     deadlines: Deadlines,
     /// Waiting RPC calls; each gets a ping when any process changes state.
     watchers: Vec<Sender<()>>,
@@ -128,26 +138,21 @@ pub struct Core {
     /// A shutdown or restart asked for over RPC, applied after the reply.
     requested: Option<Mood>,
     done: Sender<Outcome>,
-    pub(crate) executor: Rc<LocalExecutor<'static>>,
-    pub(crate) me: Weak<RefCell<Core>>,
+    executor: Rc<LocalExecutor<'static>>,
+    me: Weak<RefCell<Core>>,
     /// The URL children find in SUPERVISOR_SERVER_URL.
-    pub server_url: Option<String>,
-    pub zone: crate::timefmt::Zone,
+    server_url: Option<String>,
+    zone: crate::timefmt::Zone,
 }
 
-/// Everything `Core::new` needs from the daemon's setup.
+/// Everything the core needs from the daemon's setup.
 pub struct Setup {
+    pub source: Source,
+    /// What `source` gave at start-up.
     pub config: Config,
     pub log: MainLog,
     pub executor: Rc<LocalExecutor<'static>>,
-    pub server_url: Option<String>,
     pub zone: crate::timefmt::Zone,
-}
-
-/// The receivers the daemon's tasks wait on.
-pub struct Wiring {
-    pub deadline_bell: Receiver<()>,
-    pub done: Receiver<Outcome>,
 }
 
 fn now() -> Now {
@@ -189,13 +194,18 @@ fn log_level(level: state::LogLevel) -> LogLevel {
 }
 
 impl Core {
-    /// Builds the core with no groups yet; `add_all_groups` fills it.
-    pub fn new(setup: Setup) -> (Shared, Wiring) {
+    /// Builds the core with no groups yet and starts its timer task; the
+    /// receiver hears how the run ends.
+    fn new(setup: Setup) -> (Shared, Receiver<Outcome>) {
         let (deadlines, deadline_bell) = Deadlines::new();
         let (done, done_rx) = smol::channel::bounded(1);
+        let executor = setup.executor.clone();
         let core = Rc::new_cyclic(|me| {
             RefCell::new(Core {
+                source: setup.source,
+                server_url: setup.config.server_url(),
                 config: setup.config,
+                pending: None,
                 mood: Mood::Running,
                 groups: Vec::new(),
                 procs: HashMap::new(),
@@ -209,26 +219,20 @@ impl Core {
                 done,
                 executor: setup.executor,
                 me: me.clone(),
-                server_url: setup.server_url,
                 zone: setup.zone,
             })
         });
-        let wiring = Wiring {
-            deadline_bell,
-            done: done_rx,
-        };
-        (core, wiring)
-    }
-
-    pub fn logs(&mut self, level: LogLevel, message: &str) {
-        self.log.log(level, message);
+        executor
+            .spawn(timer_task(Rc::downgrade(&core), deadline_bell))
+            .detach();
+        (core, done_rx)
     }
 
     // ----- groups -----------------------------------------------------------
 
     /// Adds every group of the current config and starts the autostart ones,
     /// group by group in priority order, as 4.3 does at startup.
-    pub fn add_all_groups(&mut self) {
+    fn add_all_groups(&mut self) {
         let names: Vec<String> = self.config.groups.iter().map(|g| g.name.clone()).collect();
         for name in names {
             let _ = self.add_group(&name);
@@ -236,12 +240,12 @@ impl Core {
     }
 
     /// `addProcessGroup`: activates a group from the last config read.
-    pub fn add_group(&mut self, name: &str) -> Result<(), Fault> {
+    fn add_group(&mut self, name: &str) -> Result<(), Error> {
         if self.groups.iter().any(|g| g.config.name == name) {
-            return Err(Code::AlreadyAdded.fault(name));
+            return Err(Error::new(ErrorKind::AlreadyAdded, name));
         }
         let Some(gconfig) = self.config.groups.iter().find(|g| g.name == name).cloned() else {
-            return Err(Code::BadName.fault(name));
+            return Err(Error::new(ErrorKind::BadName, name));
         };
         let mut ids = Vec::new();
         for pconfig in &gconfig.processes {
@@ -283,12 +287,12 @@ impl Core {
     }
 
     /// `removeProcessGroup`: only a group whose processes are all stopped.
-    pub fn remove_group(&mut self, name: &str) -> Result<(), Fault> {
+    fn remove_group(&mut self, name: &str) -> Result<(), Error> {
         let Some(pos) = self.groups.iter().position(|g| g.config.name == name) else {
-            return Err(Code::BadName.fault(name));
+            return Err(Error::new(ErrorKind::BadName, name));
         };
         if !self.unstopped(&self.groups[pos].procs).is_empty() {
-            return Err(Code::StillRunning.fault(name));
+            return Err(Error::new(ErrorKind::StillRunning, name));
         }
         let group = self.groups.remove(pos);
         for id in group.procs {
@@ -298,69 +302,83 @@ impl Core {
         Ok(())
     }
 
-    pub fn group_names(&self) -> Vec<String> {
+    fn group_names(&self) -> Vec<String> {
         self.groups.iter().map(|g| g.config.name.clone()).collect()
     }
 
-    pub fn active_group(&self, name: &str) -> Option<&config::Group> {
+    fn active_group(&self, name: &str) -> Option<&config::Group> {
         self.groups
             .iter()
             .find(|g| g.config.name == name)
             .map(|g| &g.config)
     }
 
-    /// 4.3's `diff_to_active` against the config last read: (added, changed, removed).
-    pub fn diff_to_active(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
-        let mut added = Vec::new();
-        let mut changed = Vec::new();
+    /// 4.3's `diff_to_active` against the config last read.
+    fn diff_to_active(&self) -> Diff {
+        let mut diff = Diff::default();
         for g in &self.config.groups {
             match self.active_group(&g.name) {
-                None => added.push(g.name.clone()),
-                Some(active) if active != g => changed.push(g.name.clone()),
+                None => diff.added.push(g.name.clone()),
+                Some(active) if active != g => diff.changed.push(g.name.clone()),
                 Some(_) => {}
             }
         }
-        let removed = self
+        diff.removed = self
             .groups
             .iter()
             .filter(|g| !self.config.groups.iter().any(|c| c.name == g.config.name))
             .map(|g| g.config.name.clone())
             .collect();
-        (added, changed, removed)
+        diff
+    }
+
+    /// Reads the configuration again; an invalid file changes nothing.
+    fn read_source(&self) -> Result<Config, Error> {
+        self.source.load().map_err(|e| {
+            // The config error's text carries the "Error: " of the command
+            // line; 4.3's CANT_REREAD carries only the message after it.
+            let text = e.to_string();
+            let bare = text.strip_prefix("Error: ").map(str::to_string);
+            Error::new(ErrorKind::CantReread, bare.unwrap_or(text))
+        })
+    }
+
+    /// Reads the configuration for a restart; an invalid one is one ERROR
+    /// line in the main log (a reread answers the client only, as 4.3).
+    fn read_for_restart(&self) -> Result<Config, Error> {
+        self.source.load().map_err(|e| {
+            self.log.log(
+                LogLevel::Error,
+                &format!("could not reload the configuration, keeping the previous one: {e}"),
+            );
+            let text = e.to_string();
+            let bare = text.strip_prefix("Error: ").map(str::to_string);
+            Error::new(ErrorKind::CantReread, bare.unwrap_or(text))
+        })
     }
 
     /// Re-reads the config file (reloadConfig); the active groups stay as they are.
-    pub fn reread(&mut self) -> Result<(), String> {
-        let path = self.config.path.clone();
-        // The config error's text carries the "Error: " of the command
-        // line; 4.3's CANT_REREAD carries only the message after it.
-        let mut fresh = config::load(&path).map_err(|e| {
-            let text = e.to_string();
-            text.strip_prefix("Error: ")
-                .map(str::to_string)
-                .unwrap_or(text)
-        })?;
-        crate::supervisord::apply_overrides(&mut fresh)?;
-        self.config = fresh;
+    fn reread(&mut self) -> Result<(), Error> {
+        self.config = self.read_source()?;
         Ok(())
     }
 
     // ----- lookups ----------------------------------------------------------
 
     /// SHUTDOWN_STATE while the daemon stops or restarts (4.3's `_update`).
-    pub fn check_mood(&self) -> Result<(), Fault> {
+    fn check_mood(&self) -> Result<(), Error> {
         if self.mood < Mood::Running {
-            Err(Code::ShutdownState.bare())
+            Err(Error::bare(ErrorKind::ShutdownState))
         } else {
             Ok(())
         }
     }
 
     /// Resolves a namespec as 4.3's `_getGroupAndProcess`.
-    pub fn lookup<'a>(&self, spec: &'a str) -> Result<Target<'a>, Fault> {
+    fn lookup<'a>(&self, spec: &'a str) -> Result<Target<'a>, Error> {
         let parsed = names::split(spec);
         let Some(group) = self.groups.iter().find(|g| g.config.name == parsed.group) else {
-            return Err(Code::BadName.fault(spec));
+            return Err(Error::new(ErrorKind::BadName, spec));
         };
         let Some(process) = parsed.process else {
             return Ok(Target::Group(parsed.group));
@@ -371,28 +389,32 @@ impl Core {
             .copied()
             .find(|id| self.procs.get(id).is_some_and(|p| p.config.name == process))
             .map(Target::Process)
-            .ok_or_else(|| Code::BadName.fault(spec))
+            .ok_or_else(|| Error::new(ErrorKind::BadName, spec))
     }
 
     /// Like `lookup`, but the name must be one process.
-    pub fn lookup_process(&self, spec: &str) -> Result<ProcId, Fault> {
+    fn lookup_process(&self, spec: &str) -> Result<ProcId, Error> {
         match self.lookup(spec)? {
             Target::Process(id) => Ok(id),
-            Target::Group(_) => Err(Code::BadName.fault(spec)),
+            Target::Group(_) => Err(Error::new(ErrorKind::BadName, spec)),
         }
     }
 
-    pub fn slot(&self, id: ProcId) -> Option<&ProcSlot> {
-        self.procs.get(&id)
+    /// The processes of an active group, in priority order.
+    fn group_ids(&self, name: &str) -> Result<Vec<ProcId>, Error> {
+        if self.active_group(name).is_none() {
+            return Err(Error::new(ErrorKind::BadName, name));
+        }
+        Ok(self.in_priority_order(Some(name)))
     }
 
-    pub fn state(&self, id: ProcId) -> Option<State> {
+    fn state(&self, id: ProcId) -> Option<State> {
         self.procs.get(&id).map(|p| p.rec.state)
     }
 
     /// The processes of one group (or of all groups), in priority order:
     /// groups by (priority, name), then processes by priority, stable.
-    pub fn in_priority_order(&self, group: Option<&str>) -> Vec<ProcId> {
+    fn in_priority_order(&self, group: Option<&str>) -> Vec<ProcId> {
         let mut out = Vec::new();
         for g in &self.groups {
             if group.is_some_and(|name| name != g.config.name) {
@@ -406,19 +428,14 @@ impl Core {
     }
 
     /// Every process sorted by group name, then process name (getAllProcessInfo).
-    pub fn in_lexical_order(&self) -> Vec<ProcId> {
+    fn in_lexical_order(&self) -> Vec<ProcId> {
         let mut groups: Vec<&GroupSlot> = self.groups.iter().collect();
         groups.sort_by(|a, b| a.config.name.cmp(&b.config.name));
         let mut out = Vec::new();
         for g in groups {
             let mut ids = g.procs.clone();
             ids.sort_by(|a, b| {
-                let name = |id: &ProcId| {
-                    self.procs
-                        .get(id)
-                        .map(|p| p.config.name.clone())
-                        .unwrap_or_default()
-                };
+                let name = |id: &ProcId| self.procs.get(id).map(|p| p.config.name.as_str());
                 name(a).cmp(&name(b))
             });
             out.extend(ids);
@@ -426,15 +443,23 @@ impl Core {
         out
     }
 
-    pub fn namespec(&self, id: ProcId) -> String {
+    fn namespec(&self, id: ProcId) -> String {
         self.procs
             .get(&id)
             .map(|p| names::make(&p.config.group, &p.config.name))
             .unwrap_or_default()
     }
 
+    /// (name, group) of a process, for per-process results.
+    fn names_of(&self, id: ProcId) -> (String, String) {
+        self.procs
+            .get(&id)
+            .map(|s| (s.config.name.clone(), s.config.group.clone()))
+            .unwrap_or_default()
+    }
+
     /// getProcessInfo's snapshot.
-    pub fn info(&self, id: ProcId) -> Option<ProcessInfo> {
+    fn info(&self, id: ProcId) -> Option<ProcessInfo> {
         let slot = self.procs.get(&id)?;
         let rec = &slot.rec;
         let start = rec.laststart.map(|n| unix_secs(n.wall)).unwrap_or(0);
@@ -470,39 +495,87 @@ impl Core {
         })
     }
 
+    /// Every configured process, active or not, for getAllConfigInfo.
+    fn config_info(&self) -> Vec<ConfigInfo> {
+        use crate::config::LogTarget;
+        let mut out = Vec::new();
+        for group in &self.config.groups {
+            let inuse = self.active_group(&group.name).is_some();
+            for p in &group.processes {
+                let active_path = |stream: Stream| -> Option<String> {
+                    let spec = names::make(&group.name, &p.name);
+                    let id = self.lookup_process(&spec).ok()?;
+                    self.log_path(id, stream)
+                        .map(|p| p.to_string_lossy().into_owned())
+                };
+                let logfile = |target: &LogTarget, stream: Stream| -> String {
+                    match target {
+                        LogTarget::None => "none".into(),
+                        LogTarget::Syslog => "syslog".into(),
+                        LogTarget::Path(p) => p.to_string_lossy().into_owned(),
+                        LogTarget::Auto if inuse => {
+                            active_path(stream).unwrap_or_else(|| "auto".into())
+                        }
+                        LogTarget::Auto => "auto".into(),
+                    }
+                };
+                let stderr_target = if p.redirect_stderr {
+                    &LogTarget::None
+                } else {
+                    &p.stderr.target
+                };
+                out.push(ConfigInfo {
+                    group: group.name.clone(),
+                    group_priority: group.priority,
+                    inuse,
+                    stdout_logfile: logfile(&p.stdout.target, Stream::Stdout),
+                    stderr_logfile: logfile(stderr_target, Stream::Stderr),
+                    process: p.clone(),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.process.name.cmp(&b.process.name));
+        out
+    }
+
     // ----- requests ---------------------------------------------------------
 
     /// startProcess's checks and the start itself (4.3's order: the command
     /// first, then the state). Ok means a child was spawned.
-    pub fn start(&mut self, id: ProcId) -> Result<(), Fault> {
+    fn start(&mut self, id: ProcId) -> Result<(), Error> {
         let spec = self.namespec(id);
         let Some(slot) = self.procs.get(&id) else {
-            return Err(Code::BadName.fault(&spec));
+            return Err(Error::new(ErrorKind::BadName, spec));
         };
         if let Err(e) = children::resolve_command(&slot.config, &self.config) {
-            return Err(e.fault());
+            return Err(e.error());
         }
         match slot.rec.state {
-            s if s.is_running() => return Err(Code::AlreadyStarted.fault(&spec)),
+            s if s.is_running() => return Err(Error::new(ErrorKind::AlreadyStarted, spec)),
             State::Unknown => {
-                return Err(Code::Failed.fault(format!("{spec} is in an unknown process state")))
+                return Err(Error::new(
+                    ErrorKind::Failed,
+                    format!("{spec} is in an unknown process state"),
+                ))
             }
             _ => {}
         }
         self.apply(id, Event::Start);
         self.settle();
         match self.procs.get(&id) {
-            Some(slot) if slot.rec.spawnerr.is_some() => Err(Code::SpawnError.fault(&spec)),
+            Some(slot) if slot.rec.spawnerr.is_some() => {
+                Err(Error::new(ErrorKind::SpawnError, spec))
+            }
             _ => Ok(()),
         }
     }
 
     /// stopProcess.
-    pub fn stop(&mut self, id: ProcId) -> Result<(), Fault> {
+    fn stop(&mut self, id: ProcId) -> Result<(), Error> {
         let spec = self.namespec(id);
         match self.state(id) {
-            None => return Err(Code::BadName.fault(&spec)),
-            Some(s) if !s.is_running() => return Err(Code::NotRunning.fault(&spec)),
+            None => return Err(Error::new(ErrorKind::BadName, spec)),
+            Some(s) if !s.is_running() => return Err(Error::new(ErrorKind::NotRunning, spec)),
             Some(_) => {}
         }
         self.apply(id, Event::Stop);
@@ -511,13 +584,13 @@ impl Core {
     }
 
     /// signalProcess, with the signal already parsed.
-    pub fn signal(&mut self, id: ProcId, signal: i32) -> Result<(), Fault> {
+    fn signal(&mut self, id: ProcId, signal: i32) -> Result<(), Error> {
         let spec = self.namespec(id);
         let Some(slot) = self.procs.get(&id) else {
-            return Err(Code::BadName.fault(&spec));
+            return Err(Error::new(ErrorKind::BadName, spec));
         };
         if !slot.rec.state.is_signallable() || slot.rec.pid == 0 {
-            return Err(Code::NotRunning.fault(&spec));
+            return Err(Error::new(ErrorKind::NotRunning, spec));
         }
         let pid = slot.rec.pid;
         let name = slot.config.name.clone();
@@ -537,77 +610,77 @@ impl Core {
                 );
                 Ok(())
             }
-            Err(e) => Err(Code::Failed.fault(format!(
-                "unable to signal {name} (pid {pid}), exception: {e}"
-            ))),
+            Err(e) => Err(Error::new(
+                ErrorKind::Failed,
+                format!("unable to signal {name} (pid {pid}), exception: {e}"),
+            )),
         }
     }
 
     /// sendProcessStdin.
-    pub fn send_stdin(&mut self, id: ProcId, data: Vec<u8>) -> Result<(), Fault> {
+    fn send_stdin(&mut self, id: ProcId, data: Vec<u8>) -> Result<(), Error> {
         let spec = self.namespec(id);
         let Some(slot) = self.procs.get_mut(&id) else {
-            return Err(Code::BadName.fault(&spec));
+            return Err(Error::new(ErrorKind::BadName, spec));
         };
         if slot.rec.pid == 0 || slot.rec.killing {
-            return Err(Code::NotRunning.fault(&spec));
+            return Err(Error::new(ErrorKind::NotRunning, spec));
         }
         match slot.io.as_mut().map(|io| io.send_stdin(data)) {
             Some(children::StdinSend::Queued) => Ok(()),
-            Some(children::StdinSend::Full) => Err(Code::Failed.fault(format!(
-                "{spec}: its stdin is full (it has not read what it was sent)"
-            ))),
-            _ => Err(Code::NoFile.fault(&spec)),
+            Some(children::StdinSend::Full) => Err(Error::new(
+                ErrorKind::Failed,
+                format!("{spec}: its stdin is full (it has not read what it was sent)"),
+            )),
+            _ => Err(Error::new(ErrorKind::NoFile, spec)),
         }
     }
 
     /// A receiver that gets a ping after the next batch of state changes.
     /// Register before checking a condition; nothing runs in between.
-    pub fn watch(&mut self) -> Receiver<()> {
+    fn watch(&mut self) -> Receiver<()> {
         let (tx, rx) = smol::channel::bounded(1);
         self.watchers.push(tx);
         rx
     }
 
     /// supervisor.shutdown / TERM: stop everything in reverse priority, then exit.
-    pub fn shutdown(&mut self) {
+    fn shutdown(&mut self) {
         self.begin_stopping(Mood::Shutdown);
     }
 
-    /// supervisor.restart / HUP: stop everything, then reload and start again.
-    pub fn restart(&mut self) {
+    /// supervisor.restart / HUP: read the configuration first; only a valid
+    /// one stops everything and starts again with it.
+    fn restart(&mut self) -> Result<(), Error> {
         if self.mood == Mood::Shutdown {
-            return;
+            return Ok(());
         }
+        let fresh = self.read_for_restart()?;
+        self.pending = Some(fresh);
         self.begin_stopping(Mood::Restarting);
-    }
-
-    /// shutdown/restart over RPC: remembered until the reply is written, so
-    /// the client hears "true" before the daemon starts to go away.
-    pub fn request_mood(&mut self, mood: Mood) {
-        self.requested = Some(mood);
+        Ok(())
     }
 
     /// Acts on a mood requested over RPC, once its reply has gone out.
-    pub fn apply_requested(&mut self) {
+    fn apply_requested(&mut self) {
         match self.requested.take() {
             Some(Mood::Shutdown) => self.shutdown(),
-            Some(Mood::Restarting) => self.restart(),
+            Some(Mood::Restarting) => self.begin_stopping(Mood::Restarting),
             _ => {}
         }
     }
 
     /// clearLog: remove the main log file and start a fresh one.
-    pub fn clear_main_log(&mut self) -> Result<(), Fault> {
+    fn clear_main_log(&mut self) -> Result<(), Error> {
         use crate::log::activity::ClearError;
         self.log.clear().map_err(|e| match e {
-            ClearError::NoFile => Code::NoFile.bare(),
-            ClearError::Failed(_) => Code::Failed.bare(),
+            ClearError::NoFile => Error::bare(ErrorKind::NoFile),
+            ClearError::Failed => Error::bare(ErrorKind::Failed),
         })
     }
 
     /// SIGUSR2: reopen the main log and every child log.
-    pub fn reopen_logs(&mut self) {
+    fn reopen_logs(&mut self) {
         self.log.log(LogLevel::Info, "supervisord logreopen");
         self.log.reopen();
         let mut notices = Vec::new();
@@ -621,18 +694,18 @@ impl Core {
     }
 
     /// clearProcessLogs.
-    pub fn clear_logs(&mut self, id: ProcId) -> Result<(), Fault> {
+    fn clear_logs(&mut self, id: ProcId) -> Result<(), Error> {
         let spec = self.namespec(id);
         let Some(slot) = self.procs.get_mut(&id) else {
-            return Err(Code::BadName.fault(&spec));
+            return Err(Error::new(ErrorKind::BadName, spec));
         };
         let a = slot.stdout.clear();
         let b = slot.stderr.clear();
-        a.and(b).map_err(|_| Code::Failed.fault(&spec))
+        a.and(b).map_err(|_| Error::new(ErrorKind::Failed, spec))
     }
 
     /// The file behind a process's channel, if it logs to one.
-    pub fn log_path(&self, id: ProcId, stream: Stream) -> Option<PathBuf> {
+    fn log_path(&self, id: ProcId, stream: Stream) -> Option<PathBuf> {
         let slot = self.procs.get(&id)?;
         match stream {
             Stream::Stdout => slot.stdout.path(),
@@ -641,7 +714,7 @@ impl Core {
     }
 
     /// The channel a follower (tail -f, /logtail) watches.
-    pub fn channel(&mut self, id: ProcId, stream: Stream) -> Option<&mut Channel> {
+    fn channel(&mut self, id: ProcId, stream: Stream) -> Option<&mut Channel> {
         let slot = self.procs.get_mut(&id)?;
         Some(match stream {
             Stream::Stdout => &mut slot.stdout,
@@ -652,21 +725,17 @@ impl Core {
     // ----- events -----------------------------------------------------------
 
     /// Entry point for tasks: one event for one process, then bookkeeping.
-    pub fn event(&mut self, id: ProcId, event: Event) {
+    fn event(&mut self, id: ProcId, event: Event) {
         self.apply(id, event);
         self.settle();
     }
 
     /// The timer task's entry: every deadline that has passed.
-    pub fn fire_deadlines(&mut self) {
+    fn fire_deadlines(&mut self) {
         for id in self.deadlines.take_due(Instant::now()) {
             self.apply(id, Event::Deadline);
         }
         self.settle();
-    }
-
-    pub fn next_deadline(&self) -> Option<Instant> {
-        self.deadlines.next()
     }
 
     /// Runs the state machine for one event and performs its actions; the
@@ -816,29 +885,32 @@ impl Core {
     /// Every group is stopped: the run is over.
     fn finish_stopping(&mut self) {
         self.stop_queue = None;
-        let outcome = if self.mood == Mood::Restarting {
-            Outcome::Restart
-        } else {
-            Outcome::Shutdown
+        let outcome = match (self.mood, self.pending.take()) {
+            (Mood::Restarting, Some(fresh)) => Outcome::Restart(Box::new(fresh)),
+            // A restart with no config read can only come from a bug; the
+            // config in force is the safe one to start again with.
+            (Mood::Restarting, None) => Outcome::Restart(Box::new(self.config.clone())),
+            _ => Outcome::Shutdown,
         };
         let _ = self.done.try_send(outcome);
     }
 
     /// After a restart's stop: drop every group and take `config`; the
     /// caller adds the groups again.
-    pub fn reset_config(&mut self, config: Config) {
+    fn reset_config(&mut self, config: Config) {
         for g in std::mem::take(&mut self.groups) {
             for id in g.procs {
                 self.deadlines.cancel(id);
                 self.procs.remove(&id);
             }
         }
+        self.server_url = config.server_url();
         self.config = config;
         self.mood = Mood::Running;
     }
 
     /// Pids of every live child, so a PID 1 reaper can leave them alone.
-    pub fn child_pids(&self) -> Vec<u32> {
+    fn child_pids(&self) -> Vec<u32> {
         self.procs
             .values()
             .map(|p| p.rec.pid)
@@ -849,21 +921,48 @@ impl Core {
     // ----- children ---------------------------------------------------------
 
     /// A child was reaped: read what is left in its pipes, then tell the machine.
-    pub fn child_exited(&mut self, id: ProcId, generation: u64, status: state::ExitStatus) {
+    fn child_exited(&mut self, id: ProcId, generation: u64, status: state::ExitStatus) {
         let Some(slot) = self.procs.get_mut(&id) else {
             return;
         };
         if slot.generation != generation {
             return;
         }
-        if let Some(slot) = self.procs.get_mut(&id) {
-            slot.io = None;
-        }
+        slot.io = None;
         self.event(id, Event::Exited { status });
     }
+}
 
-    /// Every configured group, active or not, for getAllConfigInfo.
-    pub fn config_groups(&self) -> &[config::Group] {
-        &self.config.groups
+/// Sleeps until the earliest deadline (or until an earlier one is armed).
+async fn timer_task(core: Weak<RefCell<Core>>, bell: Receiver<()>) {
+    use smol::future::FutureExt;
+    loop {
+        let next = match core.upgrade() {
+            Some(c) => c.try_borrow().ok().and_then(|c| c.deadlines.next()),
+            None => return,
+        };
+        match next {
+            Some(at) => {
+                async {
+                    async_io::Timer::at(at).await;
+                }
+                .or(async {
+                    let _ = bell.recv().await;
+                })
+                .await
+            }
+            None => {
+                if bell.recv().await.is_err() {
+                    return;
+                }
+            }
+        }
+        let Some(strong) = core.upgrade() else { return };
+        if let Ok(mut c) = strong.try_borrow_mut() {
+            c.fire_deadlines();
+        };
     }
 }
+
+#[cfg(test)]
+mod tests;

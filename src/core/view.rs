@@ -1,8 +1,32 @@
-//! Read-only snapshots of the daemon that the RPC and the web page render:
-//! `ProcessInfo` with 4.3's fields and its `description` text. Pure: the
-//! caller supplies the times and the local-time formatter.
+//! The owned views the core hands out: `ProcessInfo` with 4.3's fields and
+//! its `description` text, `ConfigInfo` for getAllConfigInfo and the `Diff`
+//! of a reread. Pure: the caller supplies the times and the local-time
+//! formatter.
 
+use crate::config;
 use crate::process::state::State;
+
+/// One configured process as getAllConfigInfo reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigInfo {
+    pub group: String,
+    pub group_priority: i32,
+    /// Whether its group is active.
+    pub inuse: bool,
+    pub process: config::Process,
+    /// `none`, `syslog`, a path, `auto`, or the AUTO file in use.
+    pub stdout_logfile: String,
+    pub stderr_logfile: String,
+}
+
+/// Groups that a configuration read adds, changes and removes against the
+/// active ones (4.3's `diff_to_active`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diff {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
 
 /// One process as getProcessInfo reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +45,13 @@ pub struct ProcessInfo {
     pub stderr_logfile: String,
     pub pid: u32,
     pub description: String,
+}
+
+impl ProcessInfo {
+    /// `group:name`, or `name` when both are the same.
+    pub fn namespec(&self) -> String {
+        super::names::make(&self.group, &self.name)
+    }
 }
 
 /// 4.3 caps timestamps to XML-RPC's 32-bit int.

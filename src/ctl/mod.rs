@@ -25,8 +25,8 @@ mod transport;
 use std::ffi::OsString;
 use std::io::Write;
 
-pub use commands::{exit, Controller, Settings};
-pub use options::{FileSettings, Options};
+use commands::Controller;
+use options::FileSettings;
 
 /// The `[supervisorctl]` settings of a config file, or 4.3's usage message.
 fn read_config(path: &std::path::Path) -> Result<FileSettings, String> {

@@ -7,8 +7,6 @@
 //! and passwords are compared exactly, the password is everything after the
 //! first `:`, and a `{SHA}` password matches only Python's lower-case
 //! `hexdigest()`: upper-case hex in the config never matches there either.
-//!
-//! CONTRACT: `check` keeps this signature.
 
 use crate::config::{Credentials, Password};
 

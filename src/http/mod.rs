@@ -3,5 +3,5 @@
 
 pub mod auth;
 pub mod request;
-pub mod server;
-pub mod ui;
+pub(crate) mod server;
+pub(crate) mod ui;

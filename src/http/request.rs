@@ -12,8 +12,6 @@
 //! 400. Lines may end in CRLF or a bare LF; blank lines before the request
 //! line are skipped, as RFC 9112 suggests. Like Supervisor's medusa server,
 //! a missing `Host` is not an error.
-//!
-//! CONTRACT: `Limits`, `Request`, `HeadError` and `parse_head` keep these shapes.
 
 /// Bounds on what a client may send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

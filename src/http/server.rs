@@ -16,11 +16,12 @@ use std::time::{Duration, Instant};
 use async_io::{Async, Timer};
 use smol::future::FutureExt;
 use smol::io::{AsyncReadExt, AsyncWriteExt};
+use smol::LocalExecutor;
 
 use super::auth;
 use super::request::{parse_head, Limits, Request};
 use crate::config::{Credentials, InetServer, LogLevel, UnixServer};
-use crate::core::{Shared, Stream};
+use crate::core::{Handle, LogRef, Stream};
 use crate::rpc::codec;
 
 /// How long a client may take to send a request (or stay idle between two).
@@ -140,7 +141,7 @@ fn socket_error(e: &io::Error) -> String {
 }
 
 /// Accepts connections forever on `listener`, one task each.
-pub async fn serve(core: Shared, listener: Listener) {
+pub async fn serve(core: Handle, executor: Rc<LocalExecutor<'static>>, listener: Listener) {
     match listener {
         Listener::Unix { listener, auth, .. } => {
             let Ok(listener) = Async::new(listener) else {
@@ -152,7 +153,7 @@ pub async fn serve(core: Shared, listener: Listener) {
                     pause_after_accept_error().await;
                     continue;
                 };
-                spawn_connection(&core, stream, auth.clone());
+                spawn_connection(&core, &executor, stream, auth.clone());
             }
         }
         Listener::Tcp { listener, auth } => {
@@ -166,7 +167,7 @@ pub async fn serve(core: Shared, listener: Listener) {
                     continue;
                 };
                 let _ = stream.get_ref().set_nodelay(true);
-                spawn_connection(&core, stream, auth.clone());
+                spawn_connection(&core, &executor, stream, auth.clone());
             }
         }
     }
@@ -195,11 +196,14 @@ impl Drop for ConnectionSlot {
     }
 }
 
-fn spawn_connection<T>(core: &Shared, stream: Async<T>, auth: Rc<Option<Credentials>>)
-where
+fn spawn_connection<T>(
+    core: &Handle,
+    executor: &LocalExecutor<'static>,
+    stream: Async<T>,
+    auth: Rc<Option<Credentials>>,
+) where
     T: Read + Write + AsFd + async_io::IoSafe + 'static,
 {
-    let executor = core.borrow().executor.clone();
     let core = core.clone();
     executor
         .spawn(async move {
@@ -305,7 +309,7 @@ enum Ending {
 
 /// Serves requests on one connection until it closes or stops keeping alive.
 async fn connection<T>(
-    core: &Shared,
+    core: &Handle,
     stream: &mut Async<T>,
     auth: &Option<Credentials>,
 ) -> io::Result<Ending>
@@ -532,7 +536,7 @@ where
 }
 
 async fn rpc<T>(
-    core: &Shared,
+    core: &Handle,
     stream: &mut Async<T>,
     body: &[u8],
     keep_alive: bool,
@@ -543,7 +547,7 @@ where
     let call = match codec::decode_call(body) {
         Ok(call) => call,
         Err(e) => {
-            core.borrow_mut().log.log(
+            core.log(
                 LogLevel::Error,
                 &format!(
                     "XML-RPC request data {} is invalid: {e}",
@@ -560,7 +564,7 @@ where
             .await;
         }
     };
-    core.borrow_mut().log.log(
+    core.log(
         LogLevel::Trace,
         &format!("XML-RPC method called: {}()", call.method),
     );
@@ -575,7 +579,7 @@ where
         keep_alive,
     )
     .await;
-    core.borrow_mut().apply_requested();
+    core.after_reply();
     written
 }
 
@@ -604,16 +608,13 @@ fn unquote(path: &str) -> String {
 
 /// /logtail/NAME[/stdout|stderr] and /mainlogtail: the last KiB, then every
 /// new byte as it is written, until the client disconnects.
-async fn logtail<T>(core: &Shared, stream: &mut Async<T>, request: &Request) -> io::Result<()>
+async fn logtail<T>(core: &Handle, stream: &mut Async<T>, request: &Request) -> io::Result<()>
 where
     T: Read + Write + AsFd + async_io::IoSafe,
 {
     let path = unquote(&request.path);
     let target = if path.starts_with("/mainlogtail") {
-        let c = core.borrow_mut();
-        let file = c.log.path();
-        let bell = c.log.subscribe();
-        file.zip(bell)
+        core.follow(LogRef::Main)
     } else {
         let rest = path.trim_start_matches('/');
         let rest = rest.split_once('/').map(|(_, r)| r).unwrap_or("");
@@ -621,18 +622,9 @@ where
             Some((name, channel)) => (name, channel),
             None => (rest, "stdout"),
         };
-        let stream_kind = match channel {
-            "stdout" => Some(Stream::Stdout),
-            "stderr" => Some(Stream::Stderr),
-            _ => None,
-        };
-        let mut c = core.borrow_mut();
-        match (c.lookup_process(name).ok(), stream_kind) {
-            (Some(id), Some(kind)) => {
-                let file = c.log_path(id, kind);
-                let bell = c.channel(id, kind).and_then(|ch| ch.subscribe());
-                file.zip(bell)
-            }
+        match channel {
+            "stdout" => core.follow(LogRef::Process(name, Stream::Stdout)),
+            "stderr" => core.follow(LogRef::Process(name, Stream::Stderr)),
             _ => None,
         }
     };

@@ -1,22 +1,24 @@
 //! The web page Supervisor users know: the status table with its action
 //! links, the log tail page and the static files they use, at 4.3's URLs
 //! and with 4.3's structure and class names, so bookmarks and scrapers keep
-//! working. Tables are drawn from the core's snapshots; actions go through
-//! the XML-RPC methods, exactly as 4.3's web.py calls its RPC interface, so
-//! waiting and faults behave the same as for supervisorctl.
+//! working. Tables are drawn from the core's views; actions are the same
+//! requests the XML-RPC methods make (with their daemon-state check), as
+//! 4.3's web.py calls its RPC interface, so waiting and faults behave the
+//! same as for supervisorctl.
 //!
 //! Everything that came from outside (names, messages, log text) is
 //! HTML-escaped, and every page forbids scripts and framing by policy.
 
 use std::fmt::Write as _;
+use std::future::Future;
 use std::time::SystemTime;
 
-use crate::core::{Core, Shared};
+use crate::core::{Error, Handle, ProcessInfo, Stream};
 use crate::http::request::Request;
 use crate::process::state::State;
-use crate::rpc::codec::Call;
 use crate::rpc::faults::Code;
-use crate::rpc::value::{Fault, Value};
+use crate::rpc::methods::fault;
+use crate::rpc::value::Fault;
 
 /// A rendered response.
 pub struct Page {
@@ -89,7 +91,7 @@ fn route(path: &str) -> Route {
 /// Answers one request for the web side. `body` is the request body (a
 /// POSTed form). HEAD is rendered like GET but performs no action; the
 /// server leaves the body out.
-pub async fn page(core: &Shared, request: &Request, body: &[u8]) -> Page {
+pub async fn page(core: &Handle, request: &Request, body: &[u8]) -> Page {
     let method = request.method.as_str();
     let route = route(&request.path);
     match (route, method) {
@@ -318,16 +320,13 @@ struct Row {
     description: String,
 }
 
-fn rows(core: &Core) -> Vec<Row> {
-    core.in_lexical_order()
+fn rows(processes: Vec<ProcessInfo>) -> Vec<Row> {
+    processes
         .into_iter()
-        .filter_map(|id| {
-            let info = core.info(id)?;
-            Some(Row {
-                namespec: core.namespec(id),
-                state: info.state,
-                description: info.description,
-            })
+        .map(|info| Row {
+            namespec: info.namespec(),
+            state: info.state,
+            description: info.description,
         })
         .collect()
 }
@@ -516,22 +515,19 @@ fn render_row(out: &mut String, row: &Row, shaded: bool) {
     out.push_str("              </ul>\n            </td>\n          </tr>\n");
 }
 
-fn status_page(core: &Shared, status: u16, message: Option<&str>) -> Page {
-    let html = {
-        let c = core.borrow();
-        let rows = rows(&c);
-        render_status(&StatusView {
-            identifier: &c.config.supervisord.identifier,
-            message,
-            rows: &rows,
-        })
-    };
+fn status_page(core: &Handle, status: u16, message: Option<&str>) -> Page {
+    let rows = rows(core.all_process_info());
+    let html = render_status(&StatusView {
+        identifier: &core.identification(),
+        message,
+        rows: &rows,
+    });
     html_page(status, html)
 }
 
 /// Renders the status page, or performs the action the form asks for and
 /// redirects to the page with its outcome.
-async fn status_or_action(core: &Shared, form: &Form, may_act: bool) -> Page {
+async fn status_or_action(core: &Handle, form: &Form, may_act: bool) -> Page {
     let Some(action) = form.get("action").filter(|_| may_act) else {
         return status_page(core, 200, form.get("message"));
     };
@@ -604,13 +600,14 @@ impl<'a> Action<'a> {
     }
 }
 
-/// Calls an XML-RPC method as a client would.
-async fn rpc(core: &Shared, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
-    let call = Call {
-        method: method.to_string(),
-        params,
-    };
-    crate::rpc::methods::call(core, call).await
+/// Makes a request as the XML-RPC method would: refused with
+/// SHUTDOWN_STATE while the daemon stops, its error as 4.3's fault.
+async fn checked<T>(
+    core: &Handle,
+    request: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Fault> {
+    core.check_running().map_err(fault)?;
+    request.await.map_err(fault)
 }
 
 /// 4.3's words for a fault it did not expect.
@@ -632,49 +629,50 @@ fn start_error(fault: &Fault) -> String {
 
 /// Performs an action, waiting as 4.3 does, and returns the message to
 /// redirect with; Err is a refusal to show on the page instead.
-async fn perform(core: &Shared, action: Action<'_>) -> Result<String, String> {
-    let now = || ctime(&core.borrow().zone, SystemTime::now());
+async fn perform(core: &Handle, action: Action<'_>) -> Result<String, String> {
+    let now = || ctime(&core.zone(), SystemTime::now());
     if let Some(name) = action.process() {
-        if core.borrow().lookup_process(name).is_err() {
+        if core.process_info(name).is_err() {
             return Ok(format!("No such process named {name}"));
         }
     }
-    let spec = |name: &str| vec![Value::str(name)];
+    let stop_all = || checked(core, async { Ok(core.stop_all(true).await) });
+    let start_all = || checked(core, async { Ok(core.start_all(true).await) });
+    let start = |name| checked(core, core.start(name, true));
+    let stop = |name| checked(core, core.stop(name, true));
     Ok(match action {
         Action::Refresh => format!("Page refreshed at {}", now()),
-        Action::StopAll => match rpc(core, "supervisor.stopAllProcesses", vec![]).await {
+        Action::StopAll => match stop_all().await {
             Ok(_) => format!("All stopped at {}", now()),
             Err(fault) => unexpected(&fault),
         },
         Action::RestartAll => {
             // Like 4.3's multicall: the start runs whatever the stop said.
-            let stopped = rpc(core, "supervisor.stopAllProcesses", vec![]).await;
-            let started = rpc(core, "supervisor.startAllProcesses", vec![]).await;
+            let stopped = stop_all().await;
+            let started = start_all().await;
             match stopped.and(started) {
                 Ok(_) => format!("All restarted at {}", now()),
                 Err(fault) => unexpected(&fault),
             }
         }
-        Action::Start(name) => match rpc(core, "supervisor.startProcess", spec(name)).await {
+        Action::Start(name) => match start(name).await {
             Ok(_) => format!("Process {name} started"),
             Err(fault) => format!("ERROR: Process {name}: {}", start_error(&fault)),
         },
-        Action::Stop(name) => match rpc(core, "supervisor.stopProcess", spec(name)).await {
+        Action::Stop(name) => match stop(name).await {
             Ok(_) => format!("Process {name} stopped"),
             Err(fault) => unexpected(&fault),
         },
         Action::Restart(name) => {
             // 4.3 reports a restart whatever its two calls answered.
-            let _ = rpc(core, "supervisor.stopProcess", spec(name)).await;
-            let _ = rpc(core, "supervisor.startProcess", spec(name)).await;
+            let _ = stop(name).await;
+            let _ = start(name).await;
             format!("Process {name} restarted")
         }
-        Action::ClearLog(name) => {
-            match rpc(core, "supervisor.clearProcessLogs", spec(name)).await {
-                Ok(_) => format!("Log for {name} cleared"),
-                Err(fault) => unexpected(&fault),
-            }
-        }
+        Action::ClearLog(name) => match checked(core, async { core.clear_logs(name) }).await {
+            Ok(_) => format!("Log for {name} cleared"),
+            Err(fault) => unexpected(&fault),
+        },
         Action::Unknown { action, .. } => return Err(format!("ERROR: unknown action {action}")),
     })
 }
@@ -712,17 +710,16 @@ fn render_tail(processname: Option<&str>, limit: u64, text: &str) -> String {
     out
 }
 
-async fn tail_page(core: &Shared, form: &Form) -> Page {
+async fn tail_page(core: &Handle, form: &Form) -> Page {
     let processname = form.get("processname");
     let limit = tail_limit(form.get("limit"));
     let text = match processname {
         None => "No process name found".to_string(),
         Some(name) => {
             let back = i64::try_from(limit).unwrap_or(i64::MAX);
-            let params = vec![Value::str(name), Value::Int(-back), Value::Int(0)];
-            match rpc(core, "supervisor.readProcessStdoutLog", params).await {
-                Ok(Value::String(text)) => text,
-                Ok(_) => String::new(),
+            let read = async { core.read_log(name, Stream::Stdout, -back, 0) };
+            match checked(core, read).await {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                 Err(fault) if fault.code == Code::NoFile.number() => {
                     format!("No file for {name}")
                 }

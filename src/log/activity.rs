@@ -36,7 +36,7 @@ pub fn level_name(level: LogLevel) -> &'static str {
 pub enum ClearError {
     /// There is no log file (logfile=NONE... or it does not exist).
     NoFile,
-    Failed(io::Error),
+    Failed,
 }
 
 struct Targets {
@@ -74,14 +74,6 @@ impl MainLog {
         LogFile::open_lenient("/dev/stdout", 0, 0).0
     }
 
-    pub fn level(&self) -> LogLevel {
-        self.level.get()
-    }
-
-    pub fn set_level(&self, level: LogLevel) {
-        self.level.set(level);
-    }
-
     /// Whether a message at `level` would be written; check it before
     /// building an expensive message (child output copies at debug).
     pub fn enabled(&self, level: LogLevel) -> bool {
@@ -99,34 +91,6 @@ impl MainLog {
         }
         let line = self.format_line(level, message, now);
         self.write_line(line.as_bytes(), now);
-    }
-
-    pub fn critical(&self, message: &str) {
-        self.log(LogLevel::Critical, message);
-    }
-
-    pub fn error(&self, message: &str) {
-        self.log(LogLevel::Error, message);
-    }
-
-    pub fn warn(&self, message: &str) {
-        self.log(LogLevel::Warn, message);
-    }
-
-    pub fn info(&self, message: &str) {
-        self.log(LogLevel::Info, message);
-    }
-
-    pub fn debug(&self, message: &str) {
-        self.log(LogLevel::Debug, message);
-    }
-
-    pub fn trace(&self, message: &str) {
-        self.log(LogLevel::Trace, message);
-    }
-
-    pub fn blather(&self, message: &str) {
-        self.log(LogLevel::Blather, message);
     }
 
     /// `2026-01-02 03:04:05,678 INFO message\n`. Embedded and trailing
@@ -187,13 +151,13 @@ impl MainLog {
         match std::fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(ClearError::Failed(e)),
+            Err(_) => return Err(ClearError::Failed),
         }
         let has_echo = self.targets.borrow().echo.is_some();
         if has_echo {
-            self.info("reopening log file");
+            self.log(LogLevel::Info, "reopening log file");
         }
-        self.info("reopening log file");
+        self.log(LogLevel::Info, "reopening log file");
         self.reopen();
         Ok(())
     }
@@ -321,8 +285,6 @@ mod tests {
             read(&dir.0.join("supervisord.log")),
             "2026-01-02 03:04:05,678 ERRO loud\n"
         );
-        log.set_level(LogLevel::Blather);
-        assert!(log.enabled(LogLevel::Blather));
     }
 
     #[test]
@@ -349,7 +311,7 @@ mod tests {
     #[test]
     fn no_file_at_all_is_fine() {
         let log = MainLog::new(LogLevel::Info, None, None, Zone::utc());
-        log.info("nowhere");
+        log.log(LogLevel::Info, "nowhere");
         assert_eq!(log.path(), None);
         assert!(log.subscribe().is_none());
         assert!(matches!(log.clear(), Err(ClearError::NoFile)));
@@ -360,13 +322,13 @@ mod tests {
     fn clear_starts_an_empty_file_and_echoes_reopening() {
         let dir = TempDir::new();
         let log = main_log(&dir, LogLevel::Info, true);
-        log.info("before");
+        log.log(LogLevel::Info, "before");
         log.clear().expect("clear");
         let path = dir.0.join("supervisord.log");
         assert_eq!(read(&path), "");
         let echo = read(&dir.0.join("echo"));
         assert_eq!(echo.matches("INFO reopening log file\n").count(), 2);
-        log.info("after");
+        log.log(LogLevel::Info, "after");
         assert!(read(&path).ends_with(" INFO after\n"));
         std::fs::remove_file(&path).expect("rm");
         assert!(matches!(log.clear(), Err(ClearError::NoFile)));
@@ -377,10 +339,10 @@ mod tests {
         let dir = TempDir::new();
         let log = main_log(&dir, LogLevel::Info, false);
         let path = dir.0.join("supervisord.log");
-        log.info("one");
+        log.log(LogLevel::Info, "one");
         std::fs::rename(&path, dir.0.join("old")).expect("mv");
         log.reopen();
-        log.info("two");
+        log.log(LogLevel::Info, "two");
         assert!(read(&dir.0.join("old")).ends_with("INFO one\n"));
         assert!(read(&path).ends_with("INFO two\n"));
     }
@@ -393,12 +355,12 @@ mod tests {
         assert!(notice.is_some());
         let echo = LogFile::open(dir.0.join("echo"), 0, 0).expect("echo");
         let log = MainLog::new(LogLevel::Info, Some(file), Some(echo), Zone::utc());
-        log.info("a");
-        log.info("b");
+        log.log(LogLevel::Info, "a");
+        log.log(LogLevel::Info, "b");
         let echo_text = read(&dir.0.join("echo"));
         assert_eq!(echo_text.matches(" INFO a\n").count(), 1);
         std::fs::create_dir(&sub).expect("mkdir");
-        log.info("c");
+        log.log(LogLevel::Info, "c");
         let file_text = read(&sub.join("supervisord.log"));
         assert!(file_text.starts_with("20"), "{file_text}");
         assert!(file_text.contains(" INFO c\n"));
@@ -412,7 +374,7 @@ mod tests {
         let dir = TempDir::new();
         let log = main_log(&dir, LogLevel::Info, false);
         let rx = log.subscribe().expect("has a file");
-        log.info("hi");
+        log.log(LogLevel::Info, "hi");
         assert_eq!(rx.try_recv(), Ok(()));
     }
 }

@@ -93,6 +93,7 @@ impl RotationPlan {
         };
     }
 
+    #[cfg(test)]
     pub fn is_complete(&self) -> bool {
         self.cursor == Cursor::Complete
     }
@@ -103,10 +104,6 @@ impl RotationPlan {
         } else {
             Finish::CreateFresh
         }
-    }
-
-    pub fn base(&self) -> &Path {
-        &self.base
     }
 }
 

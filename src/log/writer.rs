@@ -247,14 +247,6 @@ impl LogFile {
         matches!(self.sink, Sink::Stream(_)) || is_special_path(&self.path)
     }
 
-    pub fn maxbytes(&self) -> u64 {
-        self.maxbytes
-    }
-
-    pub fn backups(&self) -> u32 {
-        self.backups
-    }
-
     /// A channel that gets a (coalesced) wake-up after each write, rotation,
     /// clear or reopen; for `tail -f` and `/logtail`. Dropping the receiver
     /// unsubscribes.

@@ -4,4 +4,4 @@
 
 pub mod signals;
 pub mod spawn;
-pub mod state;
+pub(crate) mod state;

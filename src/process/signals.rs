@@ -2,8 +2,6 @@
 //! `SIGTERM` or `15` in, `SIGTERM` out), and the one place that sends a
 //! signal to a child or its process group. The tables follow what Python's
 //! `signal` module exposes on Linux, because 4.3 parses and prints through it.
-//!
-//! CONTRACT: `number`, `name` and `send` keep these signatures.
 
 use std::io;
 

@@ -2,9 +2,6 @@
 //! parameters, an event and the time, and returns the actions to perform.
 //! It never reads the clock, calls the system, logs or touches a channel, so
 //! every edge of Supervisor's state graph can be tested exhaustively.
-//!
-//! CONTRACT (filled in by the state-machine work; core is written against it):
-//! the types below are the interface and must keep their names and meaning.
 
 use std::time::{Duration, Instant, SystemTime};
 

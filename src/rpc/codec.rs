@@ -24,8 +24,6 @@
 //! forgiving than expat: raw control characters, which Python's client and
 //! Supervisor 4.3 write (log tails, `fg` keystrokes), are read as themselves
 //! (see `shelter_controls`); character references to them stay errors.
-//!
-//! CONTRACT: the four functions below keep their signatures.
 
 use super::value::{Fault, Value};
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};

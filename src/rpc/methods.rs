@@ -1,14 +1,12 @@
 //! The daemon's XML-RPC methods (supervisor.* and system.*), with 4.3's
-//! names, argument rules, return shapes and faults. Calls that wait (start or
-//! stop with wait=true, group and all-process calls) wait for state changes
-//! the core announces; nothing here polls.
+//! names, argument rules, return shapes and faults. This is only the wire
+//! side: arguments are checked and mapped to a request on the core's
+//! `Handle`, and its view or error is mapped back to a value or a fault.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::core::{names, Mood, ProcId, Shared, Stream, Target};
-use crate::log::read::{self, ReadError};
-use crate::process::state::State;
+use crate::core::{Applied, ConfigInfo, Error, ErrorKind, Handle, ProcResult, ProcessInfo, Stream};
 use crate::rpc::catalog;
 use crate::rpc::codec::Call;
 use crate::rpc::faults::Code;
@@ -60,10 +58,49 @@ impl<'a> Args<'a> {
             Some(_) => Err(Code::IncorrectParameters.bare()),
         }
     }
+
+    /// A signal as a name or a number; any other type is refused.
+    fn signal(&self, i: usize) -> Result<String, Fault> {
+        match self.params.get(i) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Int(n)) => Ok(n.to_string()),
+            _ => Err(Code::IncorrectParameters.bare()),
+        }
+    }
+}
+
+/// The fault 4.3 answers for a core error.
+pub fn fault(error: Error) -> Fault {
+    let code = match error.kind {
+        ErrorKind::BadName => Code::BadName,
+        ErrorKind::BadArguments => Code::BadArguments,
+        ErrorKind::BadSignal => Code::BadSignal,
+        ErrorKind::NoFile => Code::NoFile,
+        ErrorKind::NotExecutable => Code::NotExecutable,
+        ErrorKind::Failed => Code::Failed,
+        ErrorKind::AbnormalTermination => Code::AbnormalTermination,
+        ErrorKind::SpawnError => Code::SpawnError,
+        ErrorKind::AlreadyStarted => Code::AlreadyStarted,
+        ErrorKind::NotRunning => Code::NotRunning,
+        ErrorKind::AlreadyAdded => Code::AlreadyAdded,
+        ErrorKind::StillRunning => Code::StillRunning,
+        ErrorKind::CantReread => Code::CantReread,
+        ErrorKind::ShutdownState => Code::ShutdownState,
+    };
+    match error.detail {
+        Some(detail) => code.fault(detail),
+        None => code.bare(),
+    }
+}
+
+impl From<Error> for Fault {
+    fn from(error: Error) -> Fault {
+        fault(error)
+    }
 }
 
 /// Runs one call. Boxed because multicall calls back into it.
-pub fn call(core: &Shared, call: Call) -> Pin<Box<dyn Future<Output = Reply> + '_>> {
+pub fn call(core: &Handle, call: Call) -> Pin<Box<dyn Future<Output = Reply> + '_>> {
     Box::pin(async move { dispatch(core, &call.method, &call.params).await })
 }
 
@@ -81,7 +118,7 @@ fn check_name(method: &str) -> Result<(), Fault> {
     }
 }
 
-async fn dispatch(core: &Shared, method: &str, params: &[Value]) -> Reply {
+async fn dispatch(core: &Handle, method: &str, params: &[Value]) -> Reply {
     check_name(method)?;
     let args = Args { params };
     match method {
@@ -119,7 +156,7 @@ async fn dispatch(core: &Shared, method: &str, params: &[Value]) -> Reply {
     }
 }
 
-async fn multicall(core: &Shared, calls: &[Value]) -> Reply {
+async fn multicall(core: &Handle, calls: &[Value]) -> Reply {
     let mut results = Vec::with_capacity(calls.len());
     for item in calls {
         let name = item.get("methodName").and_then(Value::as_str);
@@ -147,10 +184,18 @@ fn fault_struct(fault: &Fault) -> Value {
     ])
 }
 
-async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Reply {
+fn stream_of(method: &str) -> Stream {
+    if method.contains("Stderr") {
+        Stream::Stderr
+    } else {
+        Stream::Stdout
+    }
+}
+
+async fn supervisor_method(core: &Handle, method: &str, args: &Args<'_>) -> Reply {
     // Every supervisor.* method except sendRemoteCommEvent checks the mood first.
     if method != "supervisor.sendRemoteCommEvent" {
-        core.borrow().check_mood()?;
+        core.check_running()?;
     }
     let name = method.strip_prefix("supervisor.").unwrap_or(method);
     match name {
@@ -164,13 +209,11 @@ async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Repl
         }
         "getIdentification" => {
             args.arity(0, 0)?;
-            Ok(Value::str(
-                core.borrow().config.supervisord.identifier.clone(),
-            ))
+            Ok(Value::String(core.identification()))
         }
         "getState" => {
             args.arity(0, 0)?;
-            let mood = core.borrow().mood;
+            let mood = core.mood();
             Ok(Value::Struct(vec![
                 ("statecode".into(), Value::Int(i64::from(mood.code()))),
                 ("statename".into(), Value::str(mood.name())),
@@ -183,157 +226,134 @@ async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Repl
         "readLog" | "readMainLog" => {
             args.arity(2, 2)?;
             let (offset, length) = (args.int(0)?, args.int(1)?);
-            let path = core.borrow().log.path();
-            read_file(path, offset, length)
+            Ok(text(core.read_main_log(offset, length)?))
         }
         "clearLog" => {
             args.arity(0, 0)?;
-            core.borrow_mut().clear_main_log()?;
+            core.clear_main_log()?;
             Ok(Value::Bool(true))
         }
         "shutdown" => {
             args.arity(0, 0)?;
-            core.borrow_mut().request_mood(Mood::Shutdown);
+            core.request_shutdown();
             Ok(Value::Bool(true))
         }
         "restart" => {
             args.arity(0, 0)?;
-            core.borrow_mut().request_mood(Mood::Restarting);
+            core.request_restart()?;
             Ok(Value::Bool(true))
         }
         "reloadConfig" => {
             args.arity(0, 0)?;
-            let mut c = core.borrow_mut();
-            c.reread().map_err(|e| Code::CantReread.fault(e))?;
-            let (added, changed, removed) = c.diff_to_active();
+            let diff = core.reread()?;
             let list = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
             Ok(Value::Array(vec![Value::Array(vec![
-                list(added),
-                list(changed),
-                list(removed),
+                list(diff.added),
+                list(diff.changed),
+                list(diff.removed),
             ])]))
         }
         "addProcessGroup" => {
             args.arity(1, 1)?;
-            core.borrow_mut().add_group(args.string(0)?)?;
+            core.add_group(args.string(0)?)?;
             Ok(Value::Bool(true))
         }
         "removeProcessGroup" => {
             args.arity(1, 1)?;
-            core.borrow_mut().remove_group(args.string(0)?)?;
+            core.remove_group(args.string(0)?)?;
             Ok(Value::Bool(true))
         }
-        "startProcess" | "stopProcess" => {
+        "startProcess" => {
             args.arity(1, 2)?;
-            one(core, Verb::of(name), args.string(0)?, args.flag(1, true)?).await
+            let (spec, wait) = (args.string(0)?, args.flag(1, true)?);
+            Ok(applied(core.start(spec, wait).await?))
         }
-        "startProcessGroup" | "stopProcessGroup" => {
+        "stopProcess" => {
             args.arity(1, 2)?;
-            let ids = group_ids(core, args.string(0)?)?;
-            many(core, Verb::of(name), ids, args.flag(1, true)?).await
+            let (spec, wait) = (args.string(0)?, args.flag(1, true)?);
+            Ok(applied(core.stop(spec, wait).await?))
         }
-        "startAllProcesses" | "stopAllProcesses" => {
+        "startProcessGroup" => {
+            args.arity(1, 2)?;
+            let (group, wait) = (args.string(0)?, args.flag(1, true)?);
+            Ok(results(core.start_group(group, wait).await?))
+        }
+        "stopProcessGroup" => {
+            args.arity(1, 2)?;
+            let (group, wait) = (args.string(0)?, args.flag(1, true)?);
+            Ok(results(core.stop_group(group, wait).await?))
+        }
+        "startAllProcesses" => {
             args.arity(0, 1)?;
-            let ids = core.borrow().in_priority_order(None);
-            many(core, Verb::of(name), ids, args.flag(0, true)?).await
+            Ok(results(core.start_all(args.flag(0, true)?).await))
+        }
+        "stopAllProcesses" => {
+            args.arity(0, 1)?;
+            Ok(results(core.stop_all(args.flag(0, true)?).await))
         }
         "signalProcess" => {
             args.arity(2, 2)?;
-            let spec = args.string(0)?;
-            let target = {
-                let c = core.borrow();
-                match c.lookup(spec)? {
-                    Target::Process(id) => Ok(id),
-                    Target::Group(g) => Err(g.to_string()),
-                }
-            };
-            match target {
-                Ok(id) => {
-                    let signal = parse_signal(args.params.get(1))?;
-                    core.borrow_mut().signal(id, signal)?;
-                    Ok(Value::Bool(true))
-                }
-                Err(group) => signal_many(core, group_ids(core, &group)?, args.params.get(1)),
-            }
+            let (spec, signal) = (args.string(0)?, args.signal(1)?);
+            Ok(applied(core.signal(spec, &signal)?))
         }
         "signalProcessGroup" => {
             args.arity(2, 2)?;
-            let ids = group_ids(core, args.string(0)?)?;
-            signal_many(core, ids, args.params.get(1))
+            let (group, signal) = (args.string(0)?, args.signal(1)?);
+            Ok(results(core.signal_group(group, &signal)?))
         }
         "signalAllProcesses" => {
             args.arity(1, 1)?;
-            let ids = core.borrow().in_priority_order(None);
-            signal_many(core, ids, args.params.first())
+            Ok(results(core.signal_all(&args.signal(0)?)))
         }
         "getAllConfigInfo" => {
             args.arity(0, 0)?;
-            Ok(config_info(core))
+            Ok(Value::Array(
+                core.config_info().iter().map(config_value).collect(),
+            ))
         }
         "getProcessInfo" => {
             args.arity(1, 1)?;
-            let c = core.borrow();
-            let id = c.lookup_process(args.string(0)?)?;
-            Ok(info_value(&c, id))
+            Ok(info_value(core.process_info(args.string(0)?)?))
         }
         "getAllProcessInfo" => {
             args.arity(0, 0)?;
-            let c = core.borrow();
             Ok(Value::Array(
-                c.in_lexical_order()
+                core.all_process_info()
                     .into_iter()
-                    .map(|id| info_value(&c, id))
+                    .map(info_value)
                     .collect(),
             ))
         }
         "readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog" => {
             args.arity(3, 3)?;
-            let stream = if name == "readProcessStderrLog" {
-                Stream::Stderr
-            } else {
-                Stream::Stdout
-            };
-            let path = {
-                let c = core.borrow();
-                let id = c.lookup_process(args.string(0)?)?;
-                c.log_path(id, stream)
-            };
-            read_file(path, args.int(1)?, args.int(2)?)
+            let spec = args.string(0)?;
+            let (offset, length) = (args.int(1)?, args.int(2)?);
+            Ok(text(core.read_log(
+                spec,
+                stream_of(name),
+                offset,
+                length,
+            )?))
         }
         "tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog" => {
             args.arity(3, 3)?;
-            let stream = if name == "tailProcessStderrLog" {
-                Stream::Stderr
-            } else {
-                Stream::Stdout
-            };
-            let path = {
-                let c = core.borrow();
-                let id = c.lookup_process(args.string(0)?)?;
-                c.log_path(id, stream)
-            };
+            let spec = args.string(0)?;
             let (offset, length) = (args.int(1)?, args.int(2)?);
-            Ok(tail_file(path, offset, length))
+            let tail = core.tail_log(spec, stream_of(name), offset, length)?;
+            Ok(Value::Array(vec![
+                text(tail.bytes),
+                Value::Int(tail.offset),
+                Value::Bool(tail.overflow),
+            ]))
         }
         "clearProcessLogs" | "clearProcessLog" => {
             args.arity(1, 1)?;
-            let mut c = core.borrow_mut();
-            let id = c.lookup_process(args.string(0)?)?;
-            c.clear_logs(id)?;
+            core.clear_logs(args.string(0)?)?;
             Ok(Value::Bool(true))
         }
         "clearAllProcessLogs" => {
             args.arity(0, 0)?;
-            let mut c = core.borrow_mut();
-            let ids = c.in_priority_order(None);
-            let results = ids
-                .into_iter()
-                .map(|id| {
-                    let outcome = c.clear_logs(id);
-                    result_struct(&c, id, outcome.err())
-                })
-                .collect();
-            Ok(Value::Array(results))
+            Ok(results(core.clear_all_logs()))
         }
         "sendProcessStdin" => {
             args.arity(2, 2)?;
@@ -345,9 +365,7 @@ async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Repl
                 }
                 None => return Err(Code::IncorrectParameters.bare()),
             };
-            let mut c = core.borrow_mut();
-            let id = c.lookup_process(args.string(0)?)?;
-            c.send_stdin(id, data)?;
+            core.send_stdin(args.string(0)?, data)?;
             Ok(Value::Bool(true))
         }
         "sendRemoteCommEvent" => {
@@ -360,57 +378,42 @@ async fn supervisor_method(core: &Shared, method: &str, args: &Args<'_>) -> Repl
     }
 }
 
-/// The processes of an active group, in priority order.
-fn group_ids(core: &Shared, name: &str) -> Result<Vec<ProcId>, Fault> {
-    let c = core.borrow();
-    if c.active_group(name).is_none() {
-        return Err(Code::BadName.fault(name));
-    }
-    Ok(c.in_priority_order(Some(name)))
+/// Log bytes as an XML-RPC string (invalid UTF-8 replaced, as 4.3 decodes).
+fn text(bytes: Vec<u8>) -> Value {
+    Value::String(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }
 
-fn parse_signal(value: Option<&Value>) -> Result<i32, Fault> {
-    let text = match value {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Int(n)) => n.to_string(),
-        _ => return Err(Code::IncorrectParameters.bare()),
-    };
-    crate::process::signals::number(&text).ok_or_else(|| Code::BadSignal.fault(&text))
-}
-
-fn read_file(path: Option<std::path::PathBuf>, offset: i64, length: i64) -> Reply {
-    // 4.3 names the missing file, or nothing at all when there is none
-    // configured (its RPCError leaves out an extra of None).
-    let Some(path) = path else {
-        return Err(Code::NoFile.bare());
-    };
-    if !path.exists() {
-        return Err(Code::NoFile.fault(path.to_string_lossy()));
-    }
-    match read::read_range(&path, offset, length) {
-        Ok(bytes) => Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned())),
-        Err(ReadError::BadArguments) => Err(Code::BadArguments.bare()),
-        Err(_) => Err(Code::Failed.bare()),
+fn applied(applied: Applied) -> Value {
+    match applied {
+        Applied::One => Value::Bool(true),
+        Applied::Each(each) => results(each),
     }
 }
 
-fn tail_file(path: Option<std::path::PathBuf>, offset: i64, length: i64) -> Value {
-    let missing = || Value::Array(vec![Value::str(""), Value::Int(0), Value::Bool(false)]);
-    let Some(path) = path.filter(|p| p.exists()) else {
-        return missing();
-    };
-    let tail = read::tail(&path, offset, length);
-    Value::Array(vec![
-        Value::String(String::from_utf8_lossy(&tail.bytes).into_owned()),
-        Value::Int(tail.offset),
-        Value::Bool(tail.overflow),
-    ])
+/// 4.3's per-process result structs in group and all-process answers.
+fn results(each: Vec<ProcResult>) -> Value {
+    Value::Array(
+        each.into_iter()
+            .map(|r| {
+                let (status, description) = match r.error.map(fault) {
+                    Some(f) => (f.code, f.string),
+                    None => (Code::Success.number(), "OK".to_string()),
+                };
+                Value::Struct(vec![
+                    ("name".into(), Value::String(r.name)),
+                    ("group".into(), Value::String(r.group)),
+                    ("status".into(), Value::Int(i64::from(status))),
+                    ("description".into(), Value::String(description)),
+                ])
+            })
+            .collect(),
+    )
 }
 
-fn info_value(core: &crate::core::Core, id: ProcId) -> Value {
-    let Some(info) = core.info(id) else {
-        return Value::Struct(Vec::new());
-    };
+fn info_value(info: ProcessInfo) -> Value {
     Value::Struct(vec![
         ("name".into(), Value::String(info.name)),
         ("group".into(), Value::String(info.group)),
@@ -429,309 +432,102 @@ fn info_value(core: &crate::core::Core, id: ProcId) -> Value {
     ])
 }
 
-/// 4.3's per-process result struct in group and all-process answers.
-fn result_struct(core: &crate::core::Core, id: ProcId, fault: Option<Fault>) -> Value {
-    let (name, group) = core
-        .slot(id)
-        .map(|s| (s.config.name.clone(), s.config.group.clone()))
-        .unwrap_or_default();
-    let (status, description) = match fault {
-        Some(f) => (f.code, f.string),
-        None => (Code::Success.number(), "OK".to_string()),
-    };
-    Value::Struct(vec![
-        ("name".into(), Value::String(name)),
-        ("group".into(), Value::String(group)),
-        ("status".into(), Value::Int(i64::from(status))),
-        ("description".into(), Value::String(description)),
-    ])
-}
-
-/// startProcess or stopProcess and their group and all-process forms,
-/// which 4.3 builds from the same pieces (make_allfunc + onwait).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verb {
-    Start,
-    Stop,
-}
-
-impl Verb {
-    fn of(method: &str) -> Verb {
-        if method.starts_with("start") {
-            Verb::Start
-        } else {
-            Verb::Stop
-        }
-    }
-
-    /// 4.3's predicate for the group forms: isNotRunning / isRunning.
-    fn applies(self, state: State) -> bool {
-        match self {
-            Verb::Start => !state.is_running(),
-            Verb::Stop => state.is_running(),
-        }
-    }
-
-    /// The immediate part; Ok(true) when the caller should then wait.
-    fn now(self, core: &Shared, id: ProcId, wait: bool) -> Result<bool, Fault> {
-        let mut c = core.borrow_mut();
-        match self {
-            Verb::Start => {
-                c.start(id)?;
-                Ok(wait && c.state(id) != Some(State::Running))
-            }
-            Verb::Stop => {
-                c.stop(id)?;
-                Ok(wait && c.state(id).is_some_and(|s| !s.is_stopped()))
-            }
-        }
-    }
-
-    /// How a wait ends (4.3's onwait); None while it goes on.
-    fn outcome(self, core: &crate::core::Core, id: ProcId) -> Option<Result<(), Fault>> {
-        match self {
-            Verb::Start => {
-                let spec = core.namespec(id);
-                let slot = core.slot(id)?;
-                if slot.rec.spawnerr.is_some() {
-                    return Some(Err(Code::SpawnError.fault(&spec)));
-                }
-                match slot.rec.state {
-                    State::Running => Some(Ok(())),
-                    State::Starting => None,
-                    _ => Some(Err(Code::AbnormalTermination.fault(&spec))),
-                }
-            }
-            Verb::Stop => match core.state(id) {
-                Some(state) if !state.is_stopped() => None,
-                _ => Some(Ok(())),
-            },
-        }
-    }
-}
-
-/// Waits until every id's outcome is known; results in completion order.
-async fn wait_all(
-    core: &Shared,
-    verb: Verb,
-    mut pending: Vec<ProcId>,
-) -> Vec<(ProcId, Result<(), Fault>)> {
-    let mut done = Vec::new();
-    loop {
-        let bell = {
-            let mut c = core.borrow_mut();
-            pending.retain(|id| match verb.outcome(&c, *id) {
-                Some(result) => {
-                    done.push((*id, result));
-                    false
-                }
-                None => true,
-            });
-            if pending.is_empty() {
-                return done;
-            }
-            c.watch()
-        };
-        if bell.recv().await.is_err() {
-            return done;
-        }
-    }
-}
-
-/// startProcess / stopProcess: one process, or a whole group for `g:*`.
-async fn one(core: &Shared, verb: Verb, spec: &str, wait: bool) -> Reply {
-    let target = {
-        let c = core.borrow();
-        match c.lookup(spec)? {
-            Target::Process(id) => Ok(id),
-            Target::Group(g) => Err(c.in_priority_order(Some(g))),
-        }
-    };
-    let id = match target {
-        Ok(id) => id,
-        Err(group) => return many(core, verb, group, wait).await,
-    };
-    if verb.now(core, id, wait)? {
-        for (_, result) in wait_all(core, verb, vec![id]).await {
-            result?;
-        }
-    }
-    Ok(Value::Bool(true))
-}
-
-/// The group and all-process forms: a result struct per process it applied
-/// to, failures first, then the rest as they finish.
-async fn many(core: &Shared, verb: Verb, ids: Vec<ProcId>, wait: bool) -> Reply {
-    let mut results = Vec::new();
-    let mut pending = Vec::new();
-    for id in ids {
-        if !core.borrow().state(id).is_some_and(|s| verb.applies(s)) {
-            continue;
-        }
-        match verb.now(core, id, wait) {
-            Err(fault) => results.push(result_struct(&core.borrow(), id, Some(fault))),
-            Ok(true) => pending.push(id),
-            Ok(false) => results.push(result_struct(&core.borrow(), id, None)),
-        }
-    }
-    for (id, outcome) in wait_all(core, verb, pending).await {
-        results.push(result_struct(&core.borrow(), id, outcome.err()));
-    }
-    Ok(Value::Array(results))
-}
-
-fn signal_many(core: &Shared, ids: Vec<ProcId>, signal: Option<&Value>) -> Reply {
-    let mut results = Vec::new();
-    for id in ids {
-        if !core.borrow().state(id).is_some_and(|s| s.is_signallable()) {
-            continue;
-        }
-        let outcome = parse_signal(signal).and_then(|sig| core.borrow_mut().signal(id, sig));
-        results.push(result_struct(&core.borrow(), id, outcome.err()));
-    }
-    Ok(Value::Array(results))
-}
-
 fn none_or(value: Option<String>) -> Value {
     Value::String(value.unwrap_or_else(|| "none".to_string()))
 }
 
-fn config_info(core: &Shared) -> Value {
-    use crate::config::LogTarget;
-    let c = core.borrow();
-    let mut entries: Vec<(String, Value)> = Vec::new();
-    for group in c.config_groups() {
-        let inuse = c.active_group(&group.name).is_some();
-        for p in &group.processes {
-            let active_path = |stream: Stream| -> Option<String> {
-                let spec = names::make(&group.name, &p.name);
-                let id = c.lookup_process(&spec).ok()?;
-                c.log_path(id, stream)
-                    .map(|p| p.to_string_lossy().into_owned())
-            };
-            let logfile = |target: &LogTarget, stream: Stream| -> Value {
-                match target {
-                    LogTarget::None => Value::str("none"),
-                    LogTarget::Syslog => Value::str("syslog"),
-                    LogTarget::Path(p) => Value::String(p.to_string_lossy().into_owned()),
-                    LogTarget::Auto => Value::String(if inuse {
-                        active_path(stream).unwrap_or_else(|| "auto".into())
-                    } else {
-                        "auto".into()
-                    }),
-                }
-            };
-            let uid = p
-                .user
-                .as_ref()
-                .and_then(|u| crate::users::find_user(u).ok())
-                .map(|u| Value::Int(i64::from(u.uid)))
-                .unwrap_or_else(|| Value::str("none"));
-            let stderr_target = if p.redirect_stderr {
-                &LogTarget::None
-            } else {
-                &p.stderr.target
-            };
-            let item = Value::Struct(vec![
-                ("autostart".into(), Value::Bool(p.autostart)),
-                (
-                    "directory".into(),
-                    none_or(
-                        p.directory
-                            .as_ref()
-                            .map(|d| d.to_string_lossy().into_owned()),
-                    ),
-                ),
-                ("uid".into(), uid),
-                ("command".into(), Value::String(p.command.clone())),
-                (
-                    "exitcodes".into(),
-                    Value::Array(
-                        p.exitcodes
-                            .iter()
-                            .map(|c| Value::Int(i64::from(*c)))
-                            .collect(),
-                    ),
-                ),
-                ("group".into(), Value::String(group.name.clone())),
-                ("group_prio".into(), Value::Int(i64::from(group.priority))),
-                ("inuse".into(), Value::Bool(inuse)),
-                ("killasgroup".into(), Value::Bool(p.killasgroup)),
-                ("name".into(), Value::String(p.name.clone())),
-                ("process_prio".into(), Value::Int(i64::from(p.priority))),
-                ("redirect_stderr".into(), Value::Bool(p.redirect_stderr)),
-                ("startretries".into(), Value::Int(i64::from(p.startretries))),
-                ("startsecs".into(), Value::Int(p.startsecs as i64)),
-                (
-                    "stdout_capture_maxbytes".into(),
-                    Value::Int(p.stdout.capture_maxbytes as i64),
-                ),
-                (
-                    "stdout_events_enabled".into(),
-                    Value::Bool(p.stdout.events_enabled),
-                ),
-                (
-                    "stdout_logfile".into(),
-                    logfile(&p.stdout.target, Stream::Stdout),
-                ),
-                (
-                    "stdout_logfile_backups".into(),
-                    Value::Int(i64::from(p.stdout.backups)),
-                ),
-                (
-                    "stdout_logfile_maxbytes".into(),
-                    Value::Int(p.stdout.maxbytes as i64),
-                ),
-                ("stdout_syslog".into(), Value::Bool(p.stdout.syslog)),
-                ("stopsignal".into(), Value::Int(i64::from(p.stopsignal))),
-                ("stopwaitsecs".into(), Value::Int(p.stopwaitsecs as i64)),
-                (
-                    "stderr_capture_maxbytes".into(),
-                    Value::Int(p.stderr.capture_maxbytes as i64),
-                ),
-                (
-                    "stderr_events_enabled".into(),
-                    Value::Bool(p.stderr.events_enabled),
-                ),
-                (
-                    "stderr_logfile".into(),
-                    logfile(stderr_target, Stream::Stderr),
-                ),
-                (
-                    "stderr_logfile_backups".into(),
-                    Value::Int(i64::from(p.stderr.backups)),
-                ),
-                (
-                    "stderr_logfile_maxbytes".into(),
-                    Value::Int(p.stderr.maxbytes as i64),
-                ),
-                ("stderr_syslog".into(), Value::Bool(p.stderr.syslog)),
-                ("serverurl".into(), none_or(p.serverurl.clone())),
-            ]);
-            entries.push((p.name.clone(), item));
-        }
-    }
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    Value::Array(entries.into_iter().map(|(_, v)| v).collect())
+fn config_value(info: &ConfigInfo) -> Value {
+    let p = &info.process;
+    let uid = p
+        .user
+        .as_ref()
+        .and_then(|u| crate::users::find_user(u).ok())
+        .map(|u| Value::Int(i64::from(u.uid)))
+        .unwrap_or_else(|| Value::str("none"));
+    Value::Struct(vec![
+        ("autostart".into(), Value::Bool(p.autostart)),
+        (
+            "directory".into(),
+            none_or(
+                p.directory
+                    .as_ref()
+                    .map(|d| d.to_string_lossy().into_owned()),
+            ),
+        ),
+        ("uid".into(), uid),
+        ("command".into(), Value::String(p.command.clone())),
+        (
+            "exitcodes".into(),
+            Value::Array(
+                p.exitcodes
+                    .iter()
+                    .map(|c| Value::Int(i64::from(*c)))
+                    .collect(),
+            ),
+        ),
+        ("group".into(), Value::String(info.group.clone())),
+        (
+            "group_prio".into(),
+            Value::Int(i64::from(info.group_priority)),
+        ),
+        ("inuse".into(), Value::Bool(info.inuse)),
+        ("killasgroup".into(), Value::Bool(p.killasgroup)),
+        ("name".into(), Value::String(p.name.clone())),
+        ("process_prio".into(), Value::Int(i64::from(p.priority))),
+        ("redirect_stderr".into(), Value::Bool(p.redirect_stderr)),
+        ("startretries".into(), Value::Int(i64::from(p.startretries))),
+        ("startsecs".into(), Value::Int(p.startsecs as i64)),
+        (
+            "stdout_capture_maxbytes".into(),
+            Value::Int(p.stdout.capture_maxbytes as i64),
+        ),
+        (
+            "stdout_events_enabled".into(),
+            Value::Bool(p.stdout.events_enabled),
+        ),
+        (
+            "stdout_logfile".into(),
+            Value::String(info.stdout_logfile.clone()),
+        ),
+        (
+            "stdout_logfile_backups".into(),
+            Value::Int(i64::from(p.stdout.backups)),
+        ),
+        (
+            "stdout_logfile_maxbytes".into(),
+            Value::Int(p.stdout.maxbytes as i64),
+        ),
+        ("stdout_syslog".into(), Value::Bool(p.stdout.syslog)),
+        ("stopsignal".into(), Value::Int(i64::from(p.stopsignal))),
+        ("stopwaitsecs".into(), Value::Int(p.stopwaitsecs as i64)),
+        (
+            "stderr_capture_maxbytes".into(),
+            Value::Int(p.stderr.capture_maxbytes as i64),
+        ),
+        (
+            "stderr_events_enabled".into(),
+            Value::Bool(p.stderr.events_enabled),
+        ),
+        (
+            "stderr_logfile".into(),
+            Value::String(info.stderr_logfile.clone()),
+        ),
+        (
+            "stderr_logfile_backups".into(),
+            Value::Int(i64::from(p.stderr.backups)),
+        ),
+        (
+            "stderr_logfile_maxbytes".into(),
+            Value::Int(p.stderr.maxbytes as i64),
+        ),
+        ("stderr_syslog".into(), Value::Bool(p.stderr.syslog)),
+        ("serverurl".into(), none_or(p.serverurl.clone())),
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Bug: a process without a log (stderr_logfile=NONE, redirect_stderr)
-    /// answered `NO_FILE: None`; 4.3 answers a bare `NO_FILE`.
-    #[test]
-    fn reading_a_log_that_is_none_is_a_bare_no_file() {
-        let fault = read_file(None, 0, 0).err();
-        assert_eq!(fault.as_ref().map(|f| f.string.as_str()), Some("NO_FILE"));
-        let missing = std::path::PathBuf::from("/nonexistent/x.log");
-        let fault = read_file(Some(missing), 0, 0).err();
-        assert_eq!(
-            fault.map(|f| f.string),
-            Some("NO_FILE: /nonexistent/x.log".to_string())
-        );
-    }
 
     #[test]
     fn method_names_follow_43s_traversal_rules() {
@@ -776,13 +572,31 @@ mod tests {
     }
 
     #[test]
-    fn reading_a_log_that_is_not_configured_is_bare_no_file() {
-        assert_eq!(read_file(None, 0, 0), Err(Code::NoFile.bare()));
-        let missing = std::path::PathBuf::from("/nonexistent/supervisor-test.log");
+    fn every_core_error_maps_to_its_43_fault() {
+        let cases = [
+            (ErrorKind::BadName, 10),
+            (ErrorKind::BadArguments, 3),
+            (ErrorKind::BadSignal, 11),
+            (ErrorKind::NoFile, 20),
+            (ErrorKind::NotExecutable, 21),
+            (ErrorKind::Failed, 30),
+            (ErrorKind::AbnormalTermination, 40),
+            (ErrorKind::SpawnError, 50),
+            (ErrorKind::AlreadyStarted, 60),
+            (ErrorKind::NotRunning, 70),
+            (ErrorKind::AlreadyAdded, 90),
+            (ErrorKind::StillRunning, 91),
+            (ErrorKind::CantReread, 92),
+            (ErrorKind::ShutdownState, 6),
+        ];
+        for (kind, code) in cases {
+            assert_eq!(fault(Error::bare(kind)).code, code, "{kind:?}");
+        }
         assert_eq!(
-            read_file(Some(missing), 0, 0).map_err(|f| f.string),
-            Err("NO_FILE: /nonexistent/supervisor-test.log".to_string())
+            fault(Error::new(ErrorKind::BadName, "x:y")).string,
+            "BAD_NAME: x:y"
         );
+        assert_eq!(fault(Error::bare(ErrorKind::NoFile)).string, "NO_FILE");
     }
 
     #[test]

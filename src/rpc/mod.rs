@@ -2,8 +2,8 @@
 //! fault table (`faults`) and, on the daemon side, the method table (`methods`).
 //! supervisorctl shares `value`, `codec` and `faults`.
 
-pub mod catalog;
+pub(crate) mod catalog;
 pub mod codec;
-pub mod faults;
-pub mod methods;
+pub(crate) mod faults;
+pub(crate) mod methods;
 pub mod value;

@@ -8,13 +8,11 @@ mod signals;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::OnceLock;
 
-use smol::future::FutureExt;
 use smol::LocalExecutor;
 
-use crate::config::{self, Config, LogLevel, LogTarget};
-use crate::core::{Core, Outcome, Setup, Shared};
+use crate::config::{self, Config, LogLevel, LogTarget, Override, Source};
+use crate::core::{Handle, Outcome, Setup};
 use crate::http::server::{self, Listener};
 use crate::log::activity::MainLog;
 use crate::log::writer::LogFile;
@@ -67,20 +65,9 @@ const FLAGS: &[(&str, &str, &str, bool)] = &[
     ("", "--minprocs", "minprocs", true),
 ];
 
-/// The command line's overrides, kept so every reread applies them again.
-static OVERRIDES: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
-
-/// Applies the command line's overrides to a config just read.
-pub fn apply_overrides(config: &mut Config) -> Result<(), String> {
-    let Some(overrides) = OVERRIDES.get() else {
-        return Ok(());
-    };
-    let host = config::values::Host::current();
-    for (key, value) in overrides {
-        config.supervisord.apply_override(key, value, &host)?;
-    }
-    Ok(())
-}
+/// Somewhere to say a line of the main log: the log itself before the core
+/// exists, the core's handle after.
+type Say<'a> = &'a dyn Fn(LogLevel, &str);
 
 /// A usage error: printed with 4.3's "For help" line, exit status 2.
 struct Usage(String);
@@ -143,7 +130,11 @@ pub fn main(args: Vec<OsString>) -> u8 {
         Ok(Err(code)) => return code,
         Err(Usage(message)) => return usage_error(&message),
     };
-    let _ = OVERRIDES.set(overrides);
+    let host = config::Host::current();
+    let overrides: Result<Vec<Override>, String> = overrides
+        .iter()
+        .map(|(key, value)| Override::parse(key, value, &host))
+        .collect();
     let Some(path) = config_path.or_else(config::search) else {
         let paths: Vec<String> = config::search_paths()
             .iter()
@@ -154,7 +145,12 @@ pub fn main(args: Vec<OsString>) -> u8 {
             paths.join(", ")
         ));
     };
-    let mut config = match config::load(&path) {
+    let overrides = match overrides {
+        Ok(overrides) => overrides,
+        Err(e) => return usage_error(&e),
+    };
+    let source = Source::new(path, overrides);
+    let config = match source.load() {
         Ok(config) => config,
         Err(e) => {
             eprintln!("{e}");
@@ -162,10 +158,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
             return 2;
         }
     };
-    if let Err(e) = apply_overrides(&mut config) {
-        return usage_error(&e);
-    }
-    match run(config) {
+    match run(source, config) {
         Ok(()) => 0,
         Err(message) => usage_error(&message),
     }
@@ -197,51 +190,36 @@ fn open_main_log(config: &Config, zone: &crate::timefmt::Zone) -> MainLog {
     log
 }
 
-fn clear_auto_logs(config: &Config, log: &MainLog) {
+fn clear_auto_logs(config: &Config, say: Say) {
     let d = &config.supervisord;
     if !d.nocleanup {
         for warning in crate::log::writer::clear_auto_logs(&d.childlogdir, &d.identifier) {
-            log.log(LogLevel::Warn, &warning);
+            say(LogLevel::Warn, &warning);
         }
     }
 }
 
-/// The URL children find in SUPERVISOR_SERVER_URL (4.3 prefers the socket).
-fn server_url(config: &Config) -> Option<String> {
-    if let Some(unix) = &config.unix_http_server {
-        return Some(format!("unix://{}", unix.file.display()));
-    }
-    config.inet_http_server.as_ref().map(|inet| {
-        let host = if inet.host.is_empty() || inet.host == "*" {
-            "localhost"
-        } else {
-            inet.host.as_str()
-        };
-        format!("http://{host}:{}", inet.port)
-    })
-}
-
 /// Binds the servers in 4.3's order (inet, then unix), logging for each
 /// what 4.3 logs: its RPC interface, and a warning when it has no credentials.
-fn bind_all(config: &Config, log: &mut MainLog) -> Result<Vec<Listener>, String> {
+fn bind_all(config: &Config, say: Say) -> Result<Vec<Listener>, String> {
     let mut listeners = Vec::new();
     if let Some(inet) = &config.inet_http_server {
         listeners.push(server::bind_tcp(inet)?);
-        log_server_ready(log, "inet_http_server", inet.auth.is_some());
+        log_server_ready(say, "inet_http_server", inet.auth.is_some());
     }
     if let Some(unix) = &config.unix_http_server {
         listeners.push(server::bind_unix(unix)?);
-        log_server_ready(log, "unix_http_server", unix.auth.is_some());
+        log_server_ready(say, "unix_http_server", unix.auth.is_some());
     }
     Ok(listeners)
 }
 
 /// 4.3 names each RPC interface it mounts on a server; ours always mounts
 /// `supervisor` (with `system`, which 4.3 does not name).
-fn log_server_ready(log: &mut MainLog, section: &str, has_auth: bool) {
-    log.log(LogLevel::Info, "RPC interface 'supervisor' initialized");
+fn log_server_ready(say: Say, section: &str, has_auth: bool) {
+    say(LogLevel::Info, "RPC interface 'supervisor' initialized");
     if !has_auth {
-        log.log(
+        say(
             LogLevel::Critical,
             &format!("Server '{section}' running without any HTTP authentication checking"),
         );
@@ -249,7 +227,7 @@ fn log_server_ready(log: &mut MainLog, section: &str, has_auth: bool) {
 }
 
 /// Runs until a shutdown. Errors before the daemon is up are usage errors.
-fn run(config: Config) -> Result<(), String> {
+fn run(source: Source, config: Config) -> Result<(), String> {
     let mut early = Early::default();
     let am_root = rustix::process::getuid().is_root();
     match &config.supervisord.user {
@@ -284,7 +262,7 @@ fn run(config: Config) -> Result<(), String> {
 
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(config.supervisord.umask));
     let zone = crate::timefmt::Zone::from_env();
-    let mut log = open_main_log(&config, &zone);
+    let log = open_main_log(&config, &zone);
     for line in &early.criticals {
         log.log(LogLevel::Critical, line);
     }
@@ -294,8 +272,9 @@ fn run(config: Config) -> Result<(), String> {
     for line in &early.infos {
         log.log(LogLevel::Info, line);
     }
-    clear_auto_logs(&config, &log);
-    let listeners = bind_all(&config, &mut log)?;
+    let say = |level: LogLevel, message: &str| log.log(level, message);
+    clear_auto_logs(&config, &say);
+    let listeners = bind_all(&config, &say)?;
 
     if !config.supervisord.nodaemon {
         if let Err(e) = crate::daemon::daemonize() {
@@ -325,64 +304,63 @@ fn run(config: Config) -> Result<(), String> {
     // Signals are taken over once, before any child exists, and kept across
     // restarts so a signal never meets the default disposition.
     let signals = signals::install()?;
-    write_pidfile(&config, &mut log);
-    let (core, wiring) = Core::new(Setup {
-        server_url: server_url(&config),
-        config: config.clone(),
+    write_pidfile(&config, &say);
+    let mut current = config.clone();
+    let (core, done) = Handle::new(Setup {
+        source,
+        config,
         log,
         executor: executor.clone(),
-        zone,
+        zone: zone.clone(),
     });
-    executor
-        .spawn(timer_task(core.clone(), wiring.deadline_bell))
-        .detach();
     executor
         .spawn(signals::signal_task(core.clone(), signals))
         .detach();
     let mut servers = start_servers(&core, &executor, listeners);
-    core.borrow_mut().add_all_groups();
+    core.add_all_groups();
+    let say = |level: LogLevel, message: &str| core.log(level, message);
     loop {
         let outcome = async_io::block_on(
-            executor.run(async { wiring.done.recv().await.unwrap_or(Outcome::Shutdown) }),
+            executor.run(async { done.recv().await.unwrap_or(Outcome::Shutdown) }),
         );
-        match outcome {
+        let fresh = match outcome {
             Outcome::Shutdown => {
-                let c = core.borrow_mut();
-                remove_pidfile(&c.config);
+                remove_pidfile(&current);
                 remove_sockets(&servers);
-                c.log
-                    .log(LogLevel::Info, "stopped all processes; supervisord exiting");
+                say(LogLevel::Info, "stopped all processes; supervisord exiting");
                 return Ok(());
             }
-            Outcome::Restart => {
-                let rebind = {
-                    let mut c = core.borrow_mut();
-                    let old = c.config.clone();
-                    let zone = c.zone.clone();
-                    let (fresh, rebind) = reload(old, &mut c.log, &zone);
-                    write_pidfile(&fresh, &mut c.log);
-                    c.server_url = server_url(&fresh);
-                    c.reset_config(fresh.clone());
-                    rebind.then_some(fresh)
-                };
-                if let Some(fresh) = rebind {
-                    remove_sockets(&servers);
-                    servers.clear();
-                    let bound = {
-                        let mut c = core.borrow_mut();
-                        bind_all(&fresh, &mut c.log)
-                    };
-                    match bound {
-                        Ok(listeners) => servers = start_servers(&core, &executor, listeners),
-                        Err(e) => core.borrow_mut().log.log(
-                            LogLevel::Critical,
-                            &format!("could not open the HTTP servers: {e}"),
-                        ),
-                    }
-                }
-                core.borrow_mut().add_all_groups();
+            Outcome::Restart(fresh) => *fresh,
+        };
+        // The new configuration was read and checked before anything stopped.
+        let main_log_changed = fresh.supervisord.loglevel != current.supervisord.loglevel
+            || fresh.supervisord.logfile != current.supervisord.logfile
+            || fresh.supervisord.logfile_maxbytes != current.supervisord.logfile_maxbytes
+            || fresh.supervisord.logfile_backups != current.supervisord.logfile_backups;
+        let rebind = fresh.unix_http_server != current.unix_http_server
+            || fresh.inet_http_server != current.inet_http_server;
+        core.reset(
+            fresh.clone(),
+            main_log_changed.then(|| open_main_log(&fresh, &zone)),
+        );
+        for line in &fresh.warnings {
+            say(LogLevel::Warn, line);
+        }
+        clear_auto_logs(&fresh, &say);
+        write_pidfile(&fresh, &say);
+        if rebind {
+            remove_sockets(&servers);
+            servers.clear();
+            match bind_all(&fresh, &say) {
+                Ok(listeners) => servers = start_servers(&core, &executor, listeners),
+                Err(e) => say(
+                    LogLevel::Critical,
+                    &format!("could not open the HTTP servers: {e}"),
+                ),
             }
         }
+        current = fresh;
+        core.add_all_groups();
     }
 }
 
@@ -393,7 +371,7 @@ struct Served {
 }
 
 fn start_servers(
-    core: &Shared,
+    core: &Handle,
     executor: &Rc<LocalExecutor<'static>>,
     listeners: Vec<Listener>,
 ) -> Vec<Served> {
@@ -401,7 +379,7 @@ fn start_servers(
         .into_iter()
         .map(|listener| Served {
             socket: listener.socket_path().map(PathBuf::from),
-            _task: executor.spawn(server::serve(core.clone(), listener)),
+            _task: executor.spawn(server::serve(core.clone(), executor.clone(), listener)),
         })
         .collect()
 }
@@ -414,16 +392,16 @@ fn remove_sockets(servers: &[Served]) {
     }
 }
 
-fn write_pidfile(config: &Config, log: &mut MainLog) {
+fn write_pidfile(config: &Config, say: Say) {
     let Some(path) = &config.supervisord.pidfile else {
         return;
     };
     match crate::daemon::write_pidfile(path) {
-        Ok(()) => log.log(
+        Ok(()) => say(
             LogLevel::Info,
             &format!("supervisord started with pid {}", std::process::id()),
         ),
-        Err(_) => log.log(
+        Err(_) => say(
             LogLevel::Critical,
             &format!("could not write pidfile {}", path.display()),
         ),
@@ -433,65 +411,5 @@ fn write_pidfile(config: &Config, log: &mut MainLog) {
 fn remove_pidfile(config: &Config) {
     if let Some(path) = &config.supervisord.pidfile {
         let _ = std::fs::remove_file(path);
-    }
-}
-
-/// After a restart's stop: read the config again; on error keep the old
-/// one. Also says whether the HTTP servers must be bound anew.
-fn reload(old: Config, log: &mut MainLog, zone: &crate::timefmt::Zone) -> (Config, bool) {
-    let mut fresh = match config::load(&old.path) {
-        Ok(c) => c,
-        Err(e) => {
-            log.log(
-                LogLevel::Error,
-                &format!("could not reload the configuration, keeping the previous one: {e}"),
-            );
-            return (old, false);
-        }
-    };
-    if let Err(e) = apply_overrides(&mut fresh) {
-        log.log(
-            LogLevel::Error,
-            &format!("could not reload the configuration, keeping the previous one: {e}"),
-        );
-        return (old, false);
-    }
-    if fresh.supervisord.loglevel != old.supervisord.loglevel
-        || fresh.supervisord.logfile != old.supervisord.logfile
-        || fresh.supervisord.logfile_maxbytes != old.supervisord.logfile_maxbytes
-        || fresh.supervisord.logfile_backups != old.supervisord.logfile_backups
-    {
-        *log = open_main_log(&fresh, zone);
-    }
-    for line in &fresh.warnings {
-        log.log(LogLevel::Warn, line);
-    }
-    clear_auto_logs(&fresh, log);
-    let rebind = fresh.unix_http_server != old.unix_http_server
-        || fresh.inet_http_server != old.inet_http_server;
-    (fresh, rebind)
-}
-
-/// Sleeps until the earliest deadline (or until an earlier one is armed).
-async fn timer_task(core: Shared, bell: smol::channel::Receiver<()>) {
-    loop {
-        let next = core.borrow().next_deadline();
-        match next {
-            Some(at) => {
-                async {
-                    async_io::Timer::at(at).await;
-                }
-                .or(async {
-                    let _ = bell.recv().await;
-                })
-                .await
-            }
-            None => {
-                if bell.recv().await.is_err() {
-                    return;
-                }
-            }
-        }
-        core.borrow_mut().fire_deadlines();
     }
 }

@@ -8,7 +8,7 @@ use smol::stream::StreamExt;
 use async_signal::{Signal, Signals};
 
 use crate::config::LogLevel;
-use crate::core::{Mood, Shared};
+use crate::core::{Handle, Mood};
 
 /// Takes over the daemon's signals.
 pub fn install() -> Result<Signals, String> {
@@ -39,21 +39,20 @@ fn name(signal: Signal) -> &'static str {
     }
 }
 
-pub async fn signal_task(core: Shared, mut signals: Signals) {
+pub async fn signal_task(core: Handle, mut signals: Signals) {
     while let Some(received) = signals.next().await {
         let Ok(signal) = received else { continue };
-        let mut c = core.borrow_mut();
         match signal {
             Signal::Term | Signal::Int | Signal::Quit => {
-                c.log.log(
+                core.log(
                     LogLevel::Warn,
                     &format!("received {} indicating exit request", name(signal)),
                 );
-                c.shutdown();
+                core.shutdown();
             }
             Signal::Hup => {
-                if c.mood == Mood::Shutdown {
-                    c.log.log(
+                if core.mood() == Mood::Shutdown {
+                    core.log(
                         LogLevel::Warn,
                         &format!(
                             "ignored {} indicating restart request (shutdown in progress)",
@@ -61,31 +60,27 @@ pub async fn signal_task(core: Shared, mut signals: Signals) {
                         ),
                     );
                 } else {
-                    c.log.log(
+                    core.log(
                         LogLevel::Warn,
                         &format!("received {} indicating restart request", name(signal)),
                     );
-                    c.restart();
+                    // An invalid configuration is logged by the core and
+                    // leaves every child as it is.
+                    let _ = core.restart();
                 }
             }
             Signal::Usr2 => {
-                c.log.log(
+                core.log(
                     LogLevel::Info,
                     &format!("received {} indicating log reopen request", name(signal)),
                 );
-                c.reopen_logs();
+                core.reopen_logs();
             }
-            Signal::Child => {
-                let ours = c.child_pids();
-                drop(c);
-                reap_orphans(&core, &ours);
-            }
-            other => {
-                c.log.log(
-                    LogLevel::Blather,
-                    &format!("received {} indicating nothing", name(other)),
-                );
-            }
+            Signal::Child => reap_orphans(&core, &core.child_pids()),
+            other => core.log(
+                LogLevel::Blather,
+                &format!("received {} indicating nothing", name(other)),
+            ),
         }
     }
 }
@@ -109,7 +104,7 @@ fn children() -> Vec<u32> {
 
 /// Reaps exited children that are not ours: orphans re-parented to PID 1.
 /// Our own children are left to their exit watchers, so no status is stolen.
-fn reap_orphans(core: &Shared, ours: &[u32]) {
+fn reap_orphans(core: &Handle, ours: &[u32]) {
     use rustix::process::{waitpid, Pid, WaitOptions};
     for pid in children() {
         if ours.contains(&pid) {
@@ -126,9 +121,7 @@ fn reap_orphans(core: &Shared, ours: &[u32]) {
                 }
                 _ => "unknown termination cause".to_string(),
             };
-            core.borrow_mut()
-                .log
-                .log(LogLevel::Info, &format!("reaped unknown pid {pid} ({how})"));
+            core.log(LogLevel::Info, &format!("reaped unknown pid {pid} ({how})"));
         }
     }
 }

@@ -1,0 +1,423 @@
+//! Every request type through the `Handle`, against real children on a real
+//! executor: the door is the only way in, so it is what these tests use.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::Duration;
+
+use smol::future::FutureExt;
+use smol::LocalExecutor;
+
+use super::*;
+use crate::config::Source;
+use crate::log::activity::MainLog;
+use crate::log::writer::LogFile;
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "sv-core-{tag}-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A core on its own executor, built from a config file in a temp dir.
+struct Fixture {
+    dir: TempDir,
+    handle: Handle,
+    done: Receiver<Outcome>,
+    executor: Rc<LocalExecutor<'static>>,
+}
+
+fn conf_text(dir: &Path, programs: &str) -> String {
+    format!(
+        "[supervisord]\nlogfile={d}/main.log\nchildlogdir={d}\nloglevel=debug\nidentifier=unit\n\n{programs}",
+        d = dir.display()
+    )
+}
+
+const SLEEPERS: &str = "[program:a]\ncommand=sleep 1000\nstartsecs=0\nstderr_logfile=NONE\n\n\
+                        [group:g]\nprograms=b,c\n\n\
+                        [program:b]\ncommand=sleep 1000\nstartsecs=0\nstdout_logfile=%(here)s/b.out\n\n\
+                        [program:c]\ncommand=cat\nstartsecs=0\nstdout_logfile=%(here)s/c.out\n";
+
+impl Fixture {
+    fn new(programs: &str) -> Fixture {
+        let dir = TempDir::new("handle");
+        let path = dir.0.join("s.conf");
+        std::fs::write(&path, conf_text(&dir.0, programs)).expect("write config");
+        let source = Source::new(path, Vec::new());
+        let config = source.load().expect("valid config");
+        let zone = crate::timefmt::Zone::utc();
+        let (file, _) = LogFile::open_lenient(dir.0.join("main.log"), 0, 0);
+        let log = MainLog::new(LogLevel::Debug, Some(file), None, zone.clone());
+        let executor = Rc::new(LocalExecutor::new());
+        let (handle, done) = Handle::new(Setup {
+            source,
+            config,
+            log,
+            executor: executor.clone(),
+            zone,
+        });
+        handle.add_all_groups();
+        Fixture {
+            dir,
+            handle,
+            done,
+            executor,
+        }
+    }
+
+    /// Runs `f` on the core's executor, bounded in time.
+    fn run<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        let bounded = f.or(async {
+            async_io::Timer::after(Duration::from_secs(20)).await;
+            panic!("timed out");
+        });
+        async_io::block_on(self.executor.run(bounded))
+    }
+
+    /// Lets the executor run until `probe` holds.
+    fn until(&self, what: &str, mut probe: impl FnMut(&Handle) -> bool) {
+        self.run(async {
+            while !probe(&self.handle) {
+                async_io::Timer::after(Duration::from_millis(5)).await;
+            }
+        });
+        assert!(probe(&self.handle), "{what}");
+    }
+
+    fn state(&self, spec: &str) -> State {
+        self.handle.process_info(spec).expect("known").state
+    }
+
+    fn pid(&self, spec: &str) -> u32 {
+        self.handle.process_info(spec).expect("known").pid
+    }
+
+    fn rewrite(&self, programs: &str) {
+        std::fs::write(self.dir.0.join("s.conf"), conf_text(&self.dir.0, programs))
+            .expect("rewrite config");
+    }
+
+    fn main_log(&self) -> String {
+        std::fs::read_to_string(self.dir.0.join("main.log")).unwrap_or_default()
+    }
+
+    /// Stops everything and waits for the run to end.
+    fn finish(self) {
+        self.handle.shutdown();
+        let outcome = self.run(async { self.done.recv().await });
+        assert_eq!(outcome.ok(), Some(Outcome::Shutdown));
+    }
+}
+
+fn kind<T: std::fmt::Debug>(result: Result<T, Error>) -> ErrorKind {
+    result.expect_err("an error").kind
+}
+
+#[test]
+fn daemon_views_identify_and_report_running() {
+    let f = Fixture::new(SLEEPERS);
+    assert_eq!(f.handle.mood(), Mood::Running);
+    assert_eq!(f.handle.check_running(), Ok(()));
+    assert_eq!(f.handle.identification(), "unit");
+    assert_eq!(f.handle.config_info().len(), 3, "a, g:b and g:c");
+    f.finish();
+}
+
+#[test]
+fn start_and_stop_one_process_wait_for_its_state() {
+    let f = Fixture::new(SLEEPERS);
+    f.until("a running", |h| {
+        h.process_info("a").map(|i| i.state) == Ok(State::Running)
+    });
+    assert_eq!(f.run(f.handle.stop("a", true)), Ok(Applied::One));
+    assert_eq!(f.state("a"), State::Stopped);
+    assert_eq!(kind(f.run(f.handle.stop("a", true))), ErrorKind::NotRunning);
+    assert_eq!(f.run(f.handle.start("a", true)), Ok(Applied::One));
+    assert_eq!(f.state("a"), State::Running);
+    assert_eq!(
+        kind(f.run(f.handle.start("a", true))),
+        ErrorKind::AlreadyStarted
+    );
+    assert_eq!(
+        kind(f.run(f.handle.start("nope", true))),
+        ErrorKind::BadName
+    );
+    f.finish();
+}
+
+#[test]
+fn a_start_that_exits_too_quickly_is_a_spawn_error() {
+    let f = Fixture::new(
+        "[program:q]\ncommand=sh -c 'exit 3'\nstartsecs=5\nstartretries=0\nautostart=false\n\n\
+         [program:m]\ncommand=/nonexistent/cmd\nautostart=false\n",
+    );
+    assert_eq!(
+        kind(f.run(f.handle.start("q", true))),
+        ErrorKind::SpawnError
+    );
+    assert_eq!(f.state("q"), State::Fatal);
+    let missing = f
+        .run(f.handle.start("m", true))
+        .expect_err("no such command");
+    assert_eq!(missing.kind, ErrorKind::NoFile);
+    assert_eq!(
+        missing.detail.as_deref(),
+        Some("can't find command '/nonexistent/cmd'")
+    );
+    f.finish();
+}
+
+#[test]
+fn group_and_all_requests_answer_per_process() {
+    let f = Fixture::new(SLEEPERS);
+    f.until("all running", |h| {
+        h.all_process_info()
+            .iter()
+            .all(|i| i.state == State::Running)
+    });
+    let stopped = f.run(f.handle.stop_group("g", true)).expect("group");
+    let mut names: Vec<_> = stopped.iter().map(|r| r.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["b", "c"]);
+    assert!(stopped.iter().all(|r| r.error.is_none() && r.group == "g"));
+    // g:* through the single-process request is the group form.
+    match f.run(f.handle.start("g:*", true)) {
+        Ok(Applied::Each(each)) => assert_eq!(each.len(), 2),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        kind(f.run(f.handle.start_group("zz", true))),
+        ErrorKind::BadName
+    );
+    let all = f.run(f.handle.stop_all(true));
+    assert_eq!(all.len(), 3);
+    assert!(f
+        .handle
+        .all_process_info()
+        .iter()
+        .all(|i| i.state == State::Stopped));
+    // Nothing applies twice: a second stop_all has nothing to stop.
+    assert!(f.run(f.handle.stop_all(true)).is_empty());
+    assert_eq!(f.run(f.handle.start_all(false)).len(), 3);
+    f.until("all running again", |h| {
+        h.all_process_info()
+            .iter()
+            .all(|i| i.state == State::Running)
+    });
+    f.finish();
+}
+
+#[test]
+fn process_views_are_owned_snapshots_in_lexical_order() {
+    let f = Fixture::new(SLEEPERS);
+    f.until("a running", |h| {
+        h.process_info("a").map(|i| i.state) == Ok(State::Running)
+    });
+    let all = f.handle.all_process_info();
+    let specs: Vec<String> = all.iter().map(ProcessInfo::namespec).collect();
+    assert_eq!(specs, ["a", "g:b", "g:c"]);
+    let a = f.handle.process_info("a").expect("a");
+    assert!(a.pid > 0 && a.description.starts_with(&format!("pid {}", a.pid)));
+    assert_eq!(kind(f.handle.process_info("g")), ErrorKind::BadName);
+    let info = f.handle.config_info();
+    let b = info.iter().find(|i| i.process.name == "b").expect("b");
+    assert!(b.inuse && b.group == "g");
+    assert!(b.stdout_logfile.ends_with("b.out"));
+    f.finish();
+}
+
+#[test]
+fn signals_reach_one_group_or_all_and_bad_ones_are_refused() {
+    let f = Fixture::new(SLEEPERS);
+    f.until("all running", |h| {
+        h.all_process_info()
+            .iter()
+            .all(|i| i.state == State::Running)
+    });
+    assert_eq!(kind(f.handle.signal("a", "NOPE")), ErrorKind::BadSignal);
+    assert_eq!(kind(f.handle.signal("zz", "HUP")), ErrorKind::BadName);
+    match f.handle.signal("g:*", "CONT") {
+        Ok(Applied::Each(each)) => assert!(each.iter().all(|r| r.error.is_none())),
+        other => panic!("{other:?}"),
+    }
+    let bad = f.handle.signal_group("g", "NOPE").expect("group exists");
+    assert!(bad
+        .iter()
+        .all(|r| r.error.as_ref().map(|e| e.kind) == Some(ErrorKind::BadSignal)));
+    assert_eq!(f.handle.signal_all("CONT").len(), 3);
+    let pid = f.pid("a");
+    assert_eq!(f.handle.signal("a", "KILL"), Ok(Applied::One));
+    f.until("a restarted after the kill", |h| {
+        h.process_info("a")
+            .is_ok_and(|i| i.state == State::Running && i.pid != pid)
+    });
+    f.finish();
+}
+
+#[test]
+fn stdin_reaches_the_child_and_its_log_can_be_read_tailed_cleared_and_followed() {
+    let f = Fixture::new(SLEEPERS);
+    f.until("c running", |h| {
+        h.process_info("g:c").map(|i| i.state) == Ok(State::Running)
+    });
+    let (path, bell) = f
+        .handle
+        .follow(LogRef::Process("g:c", Stream::Stdout))
+        .expect("c logs to a file");
+    assert!(path.ends_with("c.out"));
+    f.handle
+        .send_stdin("g:c", b"hello\n".to_vec())
+        .expect("stdin");
+    f.run(async { bell.recv().await.expect("a ping on new output") });
+    f.until("the echo in the log", |h| {
+        h.read_log("g:c", Stream::Stdout, 0, 0).as_deref() == Ok(b"hello\n")
+    });
+    let tail = f
+        .handle
+        .tail_log("g:c", Stream::Stdout, 0, 3)
+        .expect("tail");
+    assert_eq!((tail.bytes.as_slice(), tail.offset), (&b"lo\n"[..], 6));
+    assert_eq!(
+        f.handle.read_log("g:c", Stream::Stdout, -1, 5).map(|_| ()),
+        Err(Error::bare(ErrorKind::BadArguments))
+    );
+    f.handle.clear_logs("g:c").expect("clear");
+    assert_eq!(
+        f.handle.read_log("g:c", Stream::Stdout, 0, 0),
+        Ok(Vec::new())
+    );
+    assert_eq!(f.handle.clear_all_logs().len(), 3);
+    // a's stderr goes nowhere.
+    assert_eq!(
+        f.handle.read_log("a", Stream::Stderr, 0, 0),
+        Err(Error::bare(ErrorKind::NoFile))
+    );
+    assert_eq!(
+        kind(f.handle.send_stdin("zz", Vec::new())),
+        ErrorKind::BadName
+    );
+    assert!(f
+        .handle
+        .follow(LogRef::Process("zz", Stream::Stdout))
+        .is_none());
+    f.finish();
+}
+
+#[test]
+fn the_main_log_is_read_cleared_reopened_and_followed() {
+    let f = Fixture::new(SLEEPERS);
+    f.handle.log(LogLevel::Info, "a line from the test");
+    let text = f.handle.read_main_log(0, 0).expect("main log");
+    assert!(String::from_utf8_lossy(&text).contains("a line from the test"));
+    let (path, _bell) = f.handle.follow(LogRef::Main).expect("main log file");
+    assert!(path.ends_with("main.log"));
+    f.handle.clear_main_log().expect("clear");
+    assert!(!f.main_log().contains("a line from the test"));
+    f.handle.reopen_logs();
+    assert!(f.main_log().contains("supervisord logreopen"));
+    f.finish();
+}
+
+#[test]
+fn groups_are_reread_added_and_removed() {
+    let f = Fixture::new(SLEEPERS);
+    f.rewrite("[program:a]\ncommand=sleep 1000\nstartsecs=1\n\n[program:n]\ncommand=sleep 1000\nstartsecs=0\n");
+    let diff = f.handle.reread().expect("valid");
+    assert_eq!(
+        diff,
+        Diff {
+            added: vec!["n".into()],
+            changed: vec!["a".into()],
+            removed: vec!["g".into()],
+        }
+    );
+    assert_eq!(kind(f.handle.remove_group("g")), ErrorKind::StillRunning);
+    f.run(f.handle.stop_group("g", true)).expect("stop g");
+    f.handle.remove_group("g").expect("remove g");
+    assert_eq!(kind(f.handle.remove_group("g")), ErrorKind::BadName);
+    f.handle.add_group("n").expect("add n");
+    assert_eq!(kind(f.handle.add_group("n")), ErrorKind::AlreadyAdded);
+    assert_eq!(kind(f.handle.add_group("zz")), ErrorKind::BadName);
+    f.rewrite("[program:a]\ncommand=sleep 1000\nstartsecs=x\n");
+    let refused = f.handle.reread().expect_err("invalid");
+    assert_eq!(refused.kind, ErrorKind::CantReread);
+    assert!(refused
+        .detail
+        .is_some_and(|d| d.starts_with("invalid value for 'startsecs'")));
+    // As 4.3: the client hears it, the main log does not.
+    assert!(!f.main_log().contains("keeping the previous one"));
+    f.finish();
+}
+
+#[test]
+fn an_invalid_config_refuses_a_restart_and_keeps_every_pid() {
+    let f = Fixture::new(SLEEPERS);
+    f.until("all running", |h| {
+        h.all_process_info()
+            .iter()
+            .all(|i| i.state == State::Running)
+    });
+    let pids: Vec<u32> = f.handle.all_process_info().iter().map(|i| i.pid).collect();
+    f.rewrite("[program:a]\ncommand=sleep 1000\nstartsecs=x\n");
+    assert_eq!(kind(f.handle.restart()), ErrorKind::CantReread);
+    assert_eq!(kind(f.handle.request_restart()), ErrorKind::CantReread);
+    f.handle.after_reply();
+    assert_eq!(f.handle.mood(), Mood::Running);
+    let now: Vec<u32> = f.handle.all_process_info().iter().map(|i| i.pid).collect();
+    assert_eq!(now, pids);
+    assert_eq!(f.handle.child_pids().len(), 3);
+    f.finish();
+}
+
+#[test]
+fn a_valid_restart_stops_everything_and_hands_over_the_new_config() {
+    let f = Fixture::new(SLEEPERS);
+    f.rewrite("[program:n]\ncommand=sleep 1000\nstartsecs=0\n");
+    f.handle.request_restart().expect("valid");
+    // Nothing happens until the reply has gone out.
+    assert_eq!(f.handle.mood(), Mood::Running);
+    f.handle.after_reply();
+    assert_eq!(kind(f.handle.check_running()), ErrorKind::ShutdownState);
+    let outcome = f.run(async { f.done.recv().await }).expect("outcome");
+    let Outcome::Restart(fresh) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(f.handle.child_pids().is_empty());
+    f.handle.reset(*fresh, None);
+    f.handle.add_all_groups();
+    assert_eq!(f.handle.mood(), Mood::Running);
+    let specs: Vec<String> = f
+        .handle
+        .all_process_info()
+        .iter()
+        .map(ProcessInfo::namespec)
+        .collect();
+    assert_eq!(specs, ["n"]);
+    f.finish();
+}
+
+#[test]
+fn a_shutdown_requested_over_rpc_waits_for_the_reply() {
+    let f = Fixture::new(SLEEPERS);
+    f.handle.request_shutdown();
+    assert_eq!(f.handle.mood(), Mood::Running);
+    f.handle.after_reply();
+    let outcome = f.run(async { f.done.recv().await });
+    assert_eq!(outcome.ok(), Some(Outcome::Shutdown));
+    assert!(f.handle.child_pids().is_empty());
+}

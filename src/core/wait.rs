@@ -1,0 +1,147 @@
+//! Requests that wait: startProcess and stopProcess with wait=true and their
+//! group and all-process forms, built as 4.3 builds them (make_allfunc and
+//! onwait). A waiting request re-checks its condition after each batch of
+//! state changes the core announces; nothing polls and no borrow of the core
+//! is held while it waits.
+
+use super::handle::{result_of, Applied, Handle, ProcResult};
+use super::{Core, Error, ErrorKind, ProcId, Target};
+use crate::process::state::State;
+
+/// startProcess or stopProcess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Verb {
+    Start,
+    Stop,
+}
+
+impl Verb {
+    /// 4.3's predicate for the group forms: isNotRunning / isRunning.
+    fn applies(self, state: State) -> bool {
+        match self {
+            Verb::Start => !state.is_running(),
+            Verb::Stop => state.is_running(),
+        }
+    }
+
+    /// The immediate part; Ok(true) when the caller should then wait.
+    fn now(self, core: &mut Core, id: ProcId, wait: bool) -> Result<bool, Error> {
+        match self {
+            Verb::Start => {
+                core.start(id)?;
+                Ok(wait && core.state(id) != Some(State::Running))
+            }
+            Verb::Stop => {
+                core.stop(id)?;
+                Ok(wait && core.state(id).is_some_and(|s| !s.is_stopped()))
+            }
+        }
+    }
+
+    /// How a wait ends (4.3's onwait); None while it goes on.
+    fn outcome(self, core: &Core, id: ProcId) -> Option<Result<(), Error>> {
+        match self {
+            Verb::Start => {
+                let spec = core.namespec(id);
+                let slot = core.procs.get(&id)?;
+                if slot.rec.spawnerr.is_some() {
+                    return Some(Err(Error::new(ErrorKind::SpawnError, spec)));
+                }
+                match slot.rec.state {
+                    State::Running => Some(Ok(())),
+                    State::Starting => None,
+                    _ => Some(Err(Error::new(ErrorKind::AbnormalTermination, spec))),
+                }
+            }
+            Verb::Stop => match core.state(id) {
+                Some(state) if !state.is_stopped() => None,
+                _ => Some(Ok(())),
+            },
+        }
+    }
+}
+
+/// Waits until every id's outcome is known; results in completion order.
+async fn wait_all(
+    handle: &Handle,
+    verb: Verb,
+    mut pending: Vec<ProcId>,
+) -> Vec<(ProcId, Result<(), Error>)> {
+    let mut done = Vec::new();
+    loop {
+        let bell = handle.with(|c| {
+            pending.retain(|id| match verb.outcome(c, *id) {
+                Some(result) => {
+                    done.push((*id, result));
+                    false
+                }
+                None => true,
+            });
+            Ok((!pending.is_empty()).then(|| c.watch()))
+        });
+        let Ok(Some(bell)) = bell else {
+            return done;
+        };
+        if bell.recv().await.is_err() {
+            return done;
+        }
+    }
+}
+
+/// startProcess / stopProcess: one process, or a whole group for `g:*`.
+pub(super) async fn one(
+    handle: &Handle,
+    verb: Verb,
+    spec: &str,
+    wait: bool,
+) -> Result<Applied, Error> {
+    let target = handle.with(|c| {
+        Ok(match c.lookup(spec)? {
+            Target::Process(id) => Ok(id),
+            Target::Group(g) => Err(c.in_priority_order(Some(g))),
+        })
+    })?;
+    let id = match target {
+        Ok(id) => id,
+        Err(group) => return Ok(Applied::Each(many(handle, verb, group, wait).await)),
+    };
+    if handle.with(|c| verb.now(c, id, wait))? {
+        for (_, result) in wait_all(handle, verb, vec![id]).await {
+            result?;
+        }
+    }
+    Ok(Applied::One)
+}
+
+/// The group and all-process forms: a result per process it applied to,
+/// failures first, then the rest as they finish.
+pub(super) async fn many(
+    handle: &Handle,
+    verb: Verb,
+    ids: Vec<ProcId>,
+    wait: bool,
+) -> Vec<ProcResult> {
+    let mut results = Vec::new();
+    let mut pending = Vec::new();
+    let _ = handle.with(|c| {
+        for id in ids {
+            if !c.state(id).is_some_and(|s| verb.applies(s)) {
+                continue;
+            }
+            match verb.now(c, id, wait) {
+                Err(error) => results.push(result_of(c, id, Some(error))),
+                Ok(true) => pending.push(id),
+                Ok(false) => results.push(result_of(c, id, None)),
+            }
+        }
+        Ok(())
+    });
+    let finished = wait_all(handle, verb, pending).await;
+    let _ = handle.with(|c| {
+        for (id, outcome) in finished {
+            results.push(result_of(c, id, outcome.err()));
+        }
+        Ok(())
+    });
+    results
+}
