@@ -338,8 +338,39 @@ def scenario_chatter(tmp):
     row("daemon CPU, % of one core", results["python"], results["ours"], "%", False)
 
 
+def scenario_respawn(tmp):
+    """A RUNNING child is killed: how long until its replacement runs."""
+    programs = "[program:r]\ncommand=sleep 100000\nstartsecs=0\nautorestart=true\n\n"
+    header("Respawn: SIGKILL a running child, time until a new pid is RUNNING (median of 20)")
+    results = {}
+    for kind in ("python", "ours"):
+        d = Daemon(kind, programs, tmp)
+        try:
+            d.all_running(1)
+            times = []
+            for _ in range(20):
+                old = d.rpc.supervisor.getProcessInfo("r")["pid"]
+                start = time.monotonic()
+                os.kill(old, signal.SIGKILL)
+
+                def respawned():
+                    info = d.rpc.supervisor.getProcessInfo("r")
+                    return info["statename"] == "RUNNING" and info["pid"] not in (0, old)
+
+                deadline = time.monotonic() + 30
+                while not respawned():
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("timed out waiting for a new pid")
+                    time.sleep(0.001)
+                times.append((time.monotonic() - start) * 1000.0)
+            results[kind] = median(times)
+        finally:
+            d.stop()
+    row("kill -> RUNNING again (polled over XML-RPC)", results["python"], results["ours"], "ms", False)
+
+
 def main():
-    wanted = sys.argv[1:] or ["idle", "rpc", "flood", "chatter"]
+    wanted = sys.argv[1:] or ["idle", "rpc", "flood", "chatter", "respawn"]
     tmp = tempfile.mkdtemp(prefix="supervisor-bench-")
     try:
         for name in wanted:
