@@ -4,9 +4,15 @@
 //! same wall-clock stamps Python's `time.localtime` gives under the same `TZ`.
 //! So we read the zone once (the file `TZ` names, else /etc/localtime, else
 //! UTC) into a [`Zone`] the caller keeps, and format from it without I/O.
+//! The TZif files and POSIX TZ strings are parsed by the `tz-rs` crate; this
+//! module decides which zone `TZ` means (as glibc does) and formats the stamps.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use tz::error::parse::TzStringError;
+use tz::timezone::TransitionRule;
+use tz::{TimeZone, TzError};
 
 /// Where zone names like `Europe/Berlin` are looked up (glibc's default TZDIR).
 pub const ZONEINFO_DIR: &str = "/usr/share/zoneinfo";
@@ -86,6 +92,7 @@ fn civil_from_days(days: i64) -> (i64, u8, u8) {
 }
 
 /// (year, month, day) to days since 1970-01-01 (inverse of `civil_from_days`).
+#[cfg(test)]
 fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
@@ -99,19 +106,6 @@ fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
 
 fn small(v: i64) -> u8 {
     u8::try_from(v).unwrap_or(0)
-}
-
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i64, month: u8) -> u8 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 /// Unix seconds to the UTC calendar date and time.
@@ -167,48 +161,13 @@ struct LocalType {
     is_dst: bool,
 }
 
-/// The day a POSIX TZ rule switches on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RuleDay {
-    /// `Jn`: day 1..=365, February 29 never counted.
-    JulianNoLeap(u16),
-    /// `n`: day 0..=365, February 29 counted.
-    JulianZero(u16),
-    /// `Mm.w.d`: weekday d (0 = Sunday) of week w (5 = last) of month m.
-    MonthWeekDay { month: u8, week: u8, weekday: u8 },
-}
-
-/// A switch moment: a day and a local time of day (seconds, may be negative or
-/// past 24h in TZif v3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Switch {
-    day: RuleDay,
-    time: i32,
-}
-
-/// The POSIX TZ string of a TZif footer (or of the `TZ` variable itself).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PosixRule {
-    Fixed(LocalType),
-    Seasonal {
-        std: LocalType,
-        dst: LocalType,
-        start: Switch,
-        end: Switch,
-    },
-}
-
 /// A time zone loaded once: transitions from a TZif file and the rule for
-/// times after the last of them.
+/// times after the last of them (or a POSIX TZ rule alone).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Zone {
-    /// Transition instants in Unix seconds, ascending.
-    transitions: Vec<i64>,
-    /// The local type in force from each transition on (index into `types`).
-    transition_types: Vec<u8>,
-    /// Never empty; `types[0]` also covers times before the first transition.
-    types: Vec<LocalType>,
-    rule: Option<PosixRule>,
+    /// Never has leap seconds: like glibc we compare Unix seconds with the
+    /// transitions as they are (see [`without_leap_seconds`]).
+    tz: TimeZone,
 }
 
 /// Why a zone file could not be used.
@@ -230,20 +189,14 @@ impl std::fmt::Display for ZoneError {
 impl Zone {
     /// Coordinated Universal Time, the fallback for anything unreadable.
     pub fn utc() -> Zone {
-        Zone::fixed(0)
+        Zone {
+            tz: TimeZone::utc(),
+        }
     }
 
     /// A zone with one constant offset (seconds east of UTC).
     pub fn fixed(utc_offset: i32) -> Zone {
-        Zone {
-            transitions: Vec::new(),
-            transition_types: Vec::new(),
-            types: vec![LocalType {
-                utc_offset,
-                is_dst: false,
-            }],
-            rule: None,
-        }
+        TimeZone::fixed(utc_offset).map_or_else(|_| Zone::utc(), |tz| Zone { tz })
     }
 
     /// The zone the `TZ` environment variable selects, as glibc reads it.
@@ -275,7 +228,7 @@ impl Zone {
         }
     }
 
-    /// Reads a TZif file (versions 1 to 4).
+    /// Reads a TZif file (versions 1 to 3).
     pub fn from_file(path: &Path) -> Result<Zone, ZoneError> {
         let bytes = std::fs::read(path).map_err(|e| ZoneError::Io(e.to_string()))?;
         Zone::from_tzif(&bytes)
@@ -283,52 +236,50 @@ impl Zone {
 
     /// Parses TZif bytes; for version 2+ the 64-bit block and the footer rule.
     pub fn from_tzif(bytes: &[u8]) -> Result<Zone, ZoneError> {
-        let mut input = Reader::new(bytes);
-        let v1 = TzifHeader::read(&mut input)?;
-        if v1.version == 0 {
-            return read_tzif_block(&mut input, &v1, 4);
-        }
-        input.skip(v1.block_len(4))?;
-        let v2 = TzifHeader::read(&mut input)?;
-        let mut zone = read_tzif_block(&mut input, &v2, 8)?;
-        zone.rule = read_footer(&mut input);
-        Ok(zone)
+        let tz = TimeZone::from_tz_data(bytes).map_err(|e| {
+            ZoneError::Malformed(match e {
+                TzError::TzFile(_) => "bad TZif structure",
+                TzError::TzString(_) => "bad TZ string in the footer",
+                _ => "inconsistent zone data",
+            })
+        })?;
+        Ok(Zone {
+            tz: without_leap_seconds(tz),
+        })
     }
 
-    fn from_rule(rule: PosixRule) -> Zone {
-        let base = match rule {
-            PosixRule::Fixed(t) => t,
-            PosixRule::Seasonal { std, .. } => std,
+    fn from_rule(rule: TransitionRule) -> Zone {
+        let types = match rule {
+            TransitionRule::Fixed(t) => vec![t],
+            TransitionRule::Alternate(a) => vec![*a.std(), *a.dst()],
         };
-        Zone {
-            transitions: Vec::new(),
-            transition_types: Vec::new(),
-            types: vec![base],
-            rule: Some(rule),
-        }
+        TimeZone::new(Vec::new(), types, Vec::new(), Some(rule))
+            .map_or_else(|_| Zone::utc(), |tz| Zone { tz })
     }
 
     /// The local type in force at Unix second `secs`.
     fn local_type_at(&self, secs: i64) -> LocalType {
-        let first = self.types.first().copied().unwrap_or(LocalType {
-            utc_offset: 0,
-            is_dst: false,
+        let tz = self.tz.as_ref();
+        let types = tz.local_time_types();
+        // tz-rs has no answer past the last transition of a file without a
+        // rule (glibc keeps that transition's type), nor for years beyond i32.
+        let found = tz.find_local_time_type(secs).ok().or_else(|| {
+            tz.transitions()
+                .last()
+                .filter(|last| secs >= last.unix_leap_time())
+                .and_then(|last| types.get(last.local_time_type_index()))
+                .or(types.first())
         });
-        let after_table = self.transitions.last().is_none_or(|&last| secs >= last);
-        if after_table {
-            if let Some(rule) = self.rule {
-                return rule_type_at(&rule, secs);
-            }
-        }
-        let passed = self.transitions.partition_point(|&at| at <= secs);
-        if passed == 0 {
-            return first;
-        }
-        self.transition_types
-            .get(passed - 1)
-            .and_then(|&i| self.types.get(usize::from(i)))
-            .copied()
-            .unwrap_or(first)
+        found.map_or(
+            LocalType {
+                utc_offset: 0,
+                is_dst: false,
+            },
+            |t| LocalType {
+                utc_offset: t.ut_offset(),
+                is_dst: t.is_dst(),
+            },
+        )
     }
 
     /// The wall-clock reading of `t` in this zone.
@@ -385,397 +336,70 @@ fn zone_file_path(spec: &str, zoneinfo_dir: &Path) -> Option<PathBuf> {
     Some(zoneinfo_dir.join(spec))
 }
 
-/// Bounds-checked big-endian reading of the TZif bytes.
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
+/// The zone without its leap-second table (the `right/` zones): glibc looks
+/// the local type up by the Unix seconds as given, while tz-rs would first
+/// add the leap seconds passed.
+fn without_leap_seconds(tz: TimeZone) -> TimeZone {
+    let r = tz.as_ref();
+    if r.leap_seconds().is_empty() {
+        return tz;
+    }
+    let stripped = TimeZone::new(
+        r.transitions().to_vec(),
+        r.local_time_types().to_vec(),
+        Vec::new(),
+        *r.extra_rule(),
+    );
+    stripped.unwrap_or(tz)
 }
 
-impl<'a> Reader<'a> {
-    fn new(data: &'a [u8]) -> Reader<'a> {
-        Reader { data, pos: 0 }
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], ZoneError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .ok_or(ZoneError::Malformed("length overflow"))?;
-        let slice = self
-            .data
-            .get(self.pos..end)
-            .ok_or(ZoneError::Malformed("truncated"))?;
-        self.pos = end;
-        Ok(slice)
-    }
-
-    fn skip(&mut self, n: usize) -> Result<(), ZoneError> {
-        self.take(n).map(|_| ())
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], ZoneError> {
-        let slice = self.take(N)?;
-        let mut out = [0u8; N];
-        out.copy_from_slice(slice);
-        Ok(out)
-    }
-
-    fn u8(&mut self) -> Result<u8, ZoneError> {
-        Ok(u8::from_be_bytes(self.array()?))
-    }
-
-    fn u32(&mut self) -> Result<u32, ZoneError> {
-        Ok(u32::from_be_bytes(self.array()?))
-    }
-
-    fn i32(&mut self) -> Result<i32, ZoneError> {
-        Ok(i32::from_be_bytes(self.array()?))
-    }
-
-    fn time(&mut self, width: usize) -> Result<i64, ZoneError> {
-        if width == 8 {
-            Ok(i64::from_be_bytes(self.array()?))
-        } else {
-            Ok(i64::from(i32::from_be_bytes(self.array()?)))
-        }
-    }
-
-    fn rest(&self) -> &'a [u8] {
-        self.data.get(self.pos..).unwrap_or(&[])
-    }
-}
-
-/// The counts of one TZif header (RFC 8536 section 3.1).
-struct TzifHeader {
-    version: u8,
-    isutcnt: usize,
-    isstdcnt: usize,
-    leapcnt: usize,
-    timecnt: usize,
-    typecnt: usize,
-    charcnt: usize,
-}
-
-impl TzifHeader {
-    fn read(input: &mut Reader<'_>) -> Result<TzifHeader, ZoneError> {
-        if input.take(4)? != b"TZif" {
-            return Err(ZoneError::Malformed("not a TZif file"));
-        }
-        let version = match input.u8()? {
-            0 => 0,
-            b @ b'2'..=b'9' => b - b'0',
-            _ => return Err(ZoneError::Malformed("unknown version")),
-        };
-        input.skip(15)?;
-        let mut count = || -> Result<usize, ZoneError> {
-            usize::try_from(input.u32()?).map_err(|_| ZoneError::Malformed("count"))
-        };
-        Ok(TzifHeader {
-            version,
-            isutcnt: count()?,
-            isstdcnt: count()?,
-            leapcnt: count()?,
-            timecnt: count()?,
-            typecnt: count()?,
-            charcnt: count()?,
-        })
-    }
-
-    /// Bytes of the data block that follows this header.
-    fn block_len(&self, time_width: usize) -> usize {
-        self.timecnt
-            .saturating_mul(time_width + 1)
-            .saturating_add(self.typecnt.saturating_mul(6))
-            .saturating_add(self.charcnt)
-            .saturating_add(self.leapcnt.saturating_mul(time_width + 4))
-            .saturating_add(self.isstdcnt)
-            .saturating_add(self.isutcnt)
-    }
-}
-
-fn read_tzif_block(
-    input: &mut Reader<'_>,
-    header: &TzifHeader,
-    time_width: usize,
-) -> Result<Zone, ZoneError> {
-    if header.typecnt == 0 {
-        return Err(ZoneError::Malformed("no local time types"));
-    }
-    let mut transitions = Vec::with_capacity(header.timecnt.min(4096));
-    for _ in 0..header.timecnt {
-        transitions.push(input.time(time_width)?);
-    }
-    if transitions
-        .windows(2)
-        .any(|pair| matches!(pair, [a, b] if a >= b))
+/// Parses `std offset [dst [offset] [,start[/time],end[/time]]]` as glibc
+/// does, with the TZif v3 extensions of negative and >24h switch times. A DST
+/// name without rules gets the US default rule as glibc does.
+fn parse_posix_tz(text: &str) -> Option<TransitionRule> {
+    if text
+        .bytes()
+        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
     {
-        return Err(ZoneError::Malformed("transitions out of order"));
-    }
-    let transition_types = input.take(header.timecnt)?.to_vec();
-    if transition_types
-        .iter()
-        .any(|&i| usize::from(i) >= header.typecnt)
-    {
-        return Err(ZoneError::Malformed("type index out of range"));
-    }
-    let mut types = Vec::with_capacity(header.typecnt.min(256));
-    for _ in 0..header.typecnt {
-        let utc_offset = input.i32()?;
-        let is_dst = input.u8()? != 0;
-        let _abbreviation_index = input.u8()?;
-        types.push(LocalType { utc_offset, is_dst });
-    }
-    input.skip(header.charcnt)?;
-    input.skip(header.leapcnt.saturating_mul(time_width + 4))?;
-    input.skip(header.isstdcnt)?;
-    input.skip(header.isutcnt)?;
-    Ok(Zone {
-        transitions,
-        transition_types,
-        types,
-        rule: None,
-    })
-}
-
-/// The `\nTZ\n` footer of a v2+ file; an empty or unparsable one means "keep
-/// the last transition's type" (the documented fallback).
-fn read_footer(input: &mut Reader<'_>) -> Option<PosixRule> {
-    let rest = input.rest().strip_prefix(b"\n")?;
-    let end = rest.iter().position(|&b| b == b'\n')?;
-    let text = std::str::from_utf8(rest.get(..end)?).ok()?;
-    parse_posix_tz(text)
-}
-
-/// Parses `std offset [dst [offset] [,start[/time],end[/time]]]` (POSIX, with
-/// the TZif v3 extensions of negative and >24h switch times). A DST name
-/// without rules gets the US default rule as glibc does.
-fn parse_posix_tz(text: &str) -> Option<PosixRule> {
-    let mut p = PosixParser { rest: text };
-    p.name()?;
-    let std_offset = p.offset()?;
-    let std = LocalType {
-        utc_offset: std_offset,
-        is_dst: false,
-    };
-    if p.rest.is_empty() {
-        return Some(PosixRule::Fixed(std));
-    }
-    p.name()?;
-    let dst_offset = if p.rest.is_empty() || p.rest.starts_with(',') {
-        std_offset + 3600
-    } else {
-        p.offset()?
-    };
-    let dst = LocalType {
-        utc_offset: dst_offset,
-        is_dst: true,
-    };
-    let (start, end) = if p.rest.is_empty() {
-        (
-            Switch {
-                day: RuleDay::MonthWeekDay {
-                    month: 3,
-                    week: 2,
-                    weekday: 0,
-                },
-                time: 7200,
-            },
-            Switch {
-                day: RuleDay::MonthWeekDay {
-                    month: 11,
-                    week: 1,
-                    weekday: 0,
-                },
-                time: 7200,
-            },
-        )
-    } else {
-        p.expect(',')?;
-        let start = p.switch()?;
-        p.expect(',')?;
-        let end = p.switch()?;
-        (start, end)
-    };
-    if !p.rest.is_empty() {
         return None;
     }
-    Some(PosixRule::Seasonal {
-        std,
-        dst,
-        start,
-        end,
-    })
-}
-
-struct PosixParser<'a> {
-    rest: &'a str,
-}
-
-impl PosixParser<'_> {
-    fn expect(&mut self, c: char) -> Option<()> {
-        self.rest = self.rest.strip_prefix(c)?;
-        Some(())
-    }
-
-    /// A zone abbreviation: three or more letters, or `<...>` quoted.
-    fn name(&mut self) -> Option<()> {
-        if let Some(quoted) = self.rest.strip_prefix('<') {
-            let close = quoted.find('>')?;
-            if close < 3 {
-                return None;
-            }
-            self.rest = quoted.get(close + 1..)?;
-            return Some(());
+    let rule = match rule_of_footer(text) {
+        Err(TzError::TzString(TzStringError::MissingDstStartEndRules)) => {
+            rule_of_footer(&format!("{text},M3.2.0,M11.1.0")).ok()?
         }
-        let len = self
-            .rest
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(self.rest.len());
-        if len < 3 {
-            return None;
-        }
-        self.rest = self.rest.get(len..)?;
-        Some(())
-    }
-
-    fn number(&mut self) -> Option<i32> {
-        let len = self
-            .rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(self.rest.len());
-        if len == 0 || len > 3 {
-            return None;
-        }
-        let value = self.rest.get(..len)?.parse().ok()?;
-        self.rest = self.rest.get(len..)?;
-        Some(value)
-    }
-
-    /// `[+-]hh[:mm[:ss]]` as signed seconds.
-    fn clock(&mut self) -> Option<i32> {
-        let sign = if let Some(r) = self.rest.strip_prefix('-') {
-            self.rest = r;
-            -1
-        } else {
-            if let Some(r) = self.rest.strip_prefix('+') {
-                self.rest = r;
-            }
-            1
-        };
-        let hours = self.number()?;
-        if hours > 167 {
-            return None;
-        }
-        let mut secs = hours * 3600;
-        for scale in [60, 1] {
-            if self.expect(':').is_none() {
-                break;
-            }
-            let part = self.number()?;
-            if part > 59 {
-                return None;
-            }
-            secs += part * scale;
-        }
-        Some(sign * secs)
-    }
-
-    /// A POSIX offset is west-positive; we keep seconds east of UTC.
-    fn offset(&mut self) -> Option<i32> {
-        Some(-self.clock()?)
-    }
-
-    fn switch(&mut self) -> Option<Switch> {
-        let day = self.rule_day()?;
-        let time = if self.expect('/').is_some() {
-            self.clock()?
-        } else {
-            7200
-        };
-        Some(Switch { day, time })
-    }
-
-    fn rule_day(&mut self) -> Option<RuleDay> {
-        if self.expect('J').is_some() {
-            let n = u16::try_from(self.number()?).ok()?;
-            return (1..=365).contains(&n).then_some(RuleDay::JulianNoLeap(n));
-        }
-        if self.expect('M').is_some() {
-            let month = u8::try_from(self.number()?).ok()?;
-            self.expect('.')?;
-            let week = u8::try_from(self.number()?).ok()?;
-            self.expect('.')?;
-            let weekday = u8::try_from(self.number()?).ok()?;
-            let valid = (1..=12).contains(&month) && (1..=5).contains(&week) && weekday <= 6;
-            return valid.then_some(RuleDay::MonthWeekDay {
-                month,
-                week,
-                weekday,
-            });
-        }
-        let n = u16::try_from(self.number()?).ok()?;
-        (n <= 365).then_some(RuleDay::JulianZero(n))
-    }
-}
-
-/// Days since the epoch of a rule's switch day in `year`.
-fn rule_day_in_year(day: RuleDay, year: i64) -> i64 {
-    let jan1 = days_from_civil(year, 1, 1);
-    match day {
-        RuleDay::JulianNoLeap(n) => {
-            let n = i64::from(n);
-            let leap_shift = i64::from(is_leap(year) && n >= 60);
-            jan1 + n - 1 + leap_shift
-        }
-        RuleDay::JulianZero(n) => jan1 + i64::from(n),
-        RuleDay::MonthWeekDay {
-            month,
-            week,
-            weekday,
-        } => {
-            let first = days_from_civil(year, month, 1);
-            let first_weekday = (first + 4).rem_euclid(7);
-            let mut day = first + (i64::from(weekday) - first_weekday).rem_euclid(7);
-            day += 7 * (i64::from(week) - 1);
-            let last = first + i64::from(days_in_month(year, month)) - 1;
-            while day > last {
-                day -= 7;
-            }
-            day
-        }
-    }
-}
-
-fn rule_type_at(rule: &PosixRule, secs: i64) -> LocalType {
-    let (std, dst, start, end) = match *rule {
-        PosixRule::Fixed(t) => return t,
-        PosixRule::Seasonal {
-            std,
-            dst,
-            start,
-            end,
-        } => (std, dst, start, end),
+        rule => rule.ok()?,
     };
-    let year = civil_from_unix(secs.saturating_add(i64::from(std.utc_offset))).year;
-    // The start is given in standard time, the end in summer time.
-    let switch_at = |s: Switch, offset: i32| {
-        rule_day_in_year(s.day, year)
-            .saturating_mul(SECS_PER_DAY)
-            .saturating_add(i64::from(s.time) - i64::from(offset))
+    // tz-rs takes one- and two-letter names too; glibc wants three or more.
+    let names = match &rule {
+        TransitionRule::Fixed(t) => [t, t],
+        TransitionRule::Alternate(a) => [a.std(), a.dst()],
     };
-    let dst_from = switch_at(start, std.utc_offset);
-    let dst_until = switch_at(end, dst.utc_offset);
-    let in_dst = if dst_from < dst_until {
-        secs >= dst_from && secs < dst_until
-    } else {
-        // Southern hemisphere: summer spans the new year.
-        !(secs >= dst_until && secs < dst_from)
-    };
-    if in_dst {
-        dst
-    } else {
-        std
+    names
+        .iter()
+        .all(|t| t.time_zone_designation().len() >= 3)
+        .then_some(rule)
+}
+
+/// tz-rs takes a TZ string with the v3 extensions (which glibc also allows in
+/// `TZ`) only as the footer of a version 3 TZif file, so the string is read
+/// as the footer of an empty one: no transitions, one unused UTC type.
+fn rule_of_footer(text: &str) -> Result<TransitionRule, TzError> {
+    let mut file = Vec::with_capacity(2 * 51 + text.len() + 2);
+    for _ in 0..2 {
+        file.extend_from_slice(b"TZif3");
+        file.extend_from_slice(&[0; 15]);
+        // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+        for count in [0u32, 0, 0, 0, 1, 1] {
+            file.extend_from_slice(&count.to_be_bytes());
+        }
+        // The type (offset 0, not DST, designation at 0) and an empty designation.
+        file.extend_from_slice(&[0; 7]);
     }
+    file.push(b'\n');
+    file.extend_from_slice(text.as_bytes());
+    file.push(b'\n');
+    let zone = TimeZone::from_tz_data(&file)?;
+    (*zone.as_ref().extra_rule()).ok_or(TzError::NoAvailableLocalTimeType)
 }
 
 #[cfg(test)]
@@ -904,6 +528,23 @@ mod tests {
         let oct27 = days_from_civil(2024, 10, 27) * SECS_PER_DAY;
         assert_eq!(z.local_type_at(oct27 - 3601).utc_offset, 3600);
         assert_eq!(z.local_type_at(oct27 - 3600).utc_offset, 0);
+    }
+
+    #[test]
+    fn posix_v3_switch_times_and_short_names() {
+        // glibc reads `TZ` with the TZif v3 grammar: switch times past 24h or
+        // negative (Israel's and Greenland's footers); names need 3 letters.
+        let dir = Path::new("/nonexistent");
+        let z = Zone::from_tz_setting(Some("IST-2IDT,M3.4.4/26,M10.5.0"), dir);
+        assert_eq!(stamp(&z, 1774569599), "2026-03-27 01:59:59 +0200");
+        assert_eq!(stamp(&z, 1774569600), "2026-03-27 03:00:00 +0300");
+        let z = Zone::from_tz_setting(Some("<-02>2<-01>,M3.5.0/-1,M10.5.0/0"), dir);
+        assert_eq!(stamp(&z, 1774745999), "2026-03-28 22:59:59 -0200");
+        assert_eq!(stamp(&z, 1774746000), "2026-03-29 00:00:00 -0100");
+        for tz in ["A5", "AB5", "<AB>5", "EST5AB,M3.2.0,M11.1.0"] {
+            let z = Zone::from_tz_setting(Some(tz), dir);
+            assert_eq!(z, Zone::utc(), "TZ={tz:?}");
+        }
     }
 
     #[test]
@@ -1043,15 +684,13 @@ mod tests {
 
     #[test]
     fn month_week_day_last_week() {
-        // M10.5.0 = last Sunday of October: 2026-10-25.
-        let day = rule_day_in_year(
-            RuleDay::MonthWeekDay {
-                month: 10,
-                week: 5,
-                weekday: 0,
-            },
-            2026,
-        );
-        assert_eq!(civil_from_days(day), (2026, 10, 25));
+        // M10.5.0 = last Sunday of October: 2026-10-25 (summer time ends at
+        // 00:00 summer time that day, 2026-10-24 23:00 UTC; not a week before).
+        let rule = parse_posix_tz("AAA0BBB,M3.5.0/0,M10.5.0/0").expect("parses");
+        let z = Zone::from_rule(rule);
+        let oct25 = days_from_civil(2026, 10, 25) * SECS_PER_DAY;
+        assert!(z.local_type_at(oct25 - 3601).is_dst);
+        assert!(!z.local_type_at(oct25 - 3600).is_dst);
+        assert!(z.local_type_at(oct25 - 7 * SECS_PER_DAY).is_dst);
     }
 }
