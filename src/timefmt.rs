@@ -194,11 +194,6 @@ impl Zone {
         }
     }
 
-    /// A zone with one constant offset (seconds east of UTC).
-    pub fn fixed(utc_offset: i32) -> Zone {
-        TimeZone::fixed(utc_offset).map_or_else(|_| Zone::utc(), |tz| Zone { tz })
-    }
-
     /// The zone the `TZ` environment variable selects, as glibc reads it.
     pub fn from_env() -> Zone {
         let tz = std::env::var_os("TZ");
