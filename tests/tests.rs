@@ -11,6 +11,7 @@ mod ctl_stream;
 mod daemon;
 mod fuzz_parsers;
 mod http;
+mod identity;
 mod init;
 mod logs;
 mod pidproxy;

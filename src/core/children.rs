@@ -1,13 +1,14 @@
 //! Starting a child and wiring its I/O to the core: the command is resolved
 //! as 4.3 does (shell-like split, PATH search, stat checks), the child gets
-//! its own process group, pipes, environment, umask and user, and three kinds
+//! its own process group, pipes, environment, umask and user (through
+//! `process::spawn`, which makes the child without a general fork), and three kinds
 //! of task follow it: one awaiting its exit, one per output pipe, one for stdin.
 
+use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::io;
 use std::os::fd::OwnedFd;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use async_io::Async;
 use smol::channel::Sender;
@@ -17,6 +18,7 @@ use super::{Core, Error, ErrorKind, ProcId, Stream};
 use crate::config::{self, Config};
 use crate::log::capture::pump;
 use crate::log::writer::Congestion;
+use crate::process::spawn::{Identity, Plan};
 use crate::process::state::ExitStatus;
 
 /// Why a command cannot be run, in 4.3's words and fault classes.
@@ -126,13 +128,6 @@ pub fn resolve_command(
     Ok((filename, argv))
 }
 
-/// The user a child runs as, resolved before fork.
-struct Identity {
-    uid: u32,
-    gid: u32,
-    groups: Vec<u32>,
-}
-
 /// 4.3's drop_privileges checks, done in the parent so a failure is a clear
 /// spawn error. None: run as the daemon's own user.
 fn identity(user: &str) -> Result<Option<Identity>, String> {
@@ -200,6 +195,35 @@ pub enum StdinSend {
 /// cannot make the daemon hold an unbounded amount of input for it.
 const STDIN_QUEUE: usize = 64;
 
+/// The environment a child starts with: the daemon's own, then
+/// SUPERVISOR_*, then `[supervisord] environment`, then the program's;
+/// a later value of a name replaces an earlier one.
+fn child_environment(
+    process: &config::Process,
+    config: &Config,
+    server_url: Option<&String>,
+) -> BTreeMap<OsString, OsString> {
+    let mut env: BTreeMap<OsString, OsString> = std::env::vars_os().collect();
+    let mut set = |k: &str, v: &str| {
+        env.insert(OsString::from(k), OsString::from(v));
+    };
+    set("SUPERVISOR_ENABLED", "1");
+    if let Some(url) = process.serverurl.as_ref().or(server_url) {
+        set("SUPERVISOR_SERVER_URL", url);
+    }
+    set("SUPERVISOR_PROCESS_NAME", &process.name);
+    set("SUPERVISOR_GROUP_NAME", &process.group);
+    for (k, v) in config
+        .supervisord
+        .environment
+        .iter()
+        .chain(process.environment.iter())
+    {
+        set(k, v);
+    }
+    env
+}
+
 /// Spawns the child of process `id`; Ok(pid), or the spawn error text.
 pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
     let Some(slot) = core.procs.get(&id) else {
@@ -228,104 +252,58 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
     };
     // 4.3 changes directory in the child: a failure there is the child's
     // last words on stderr and exit status 127, so the process is seen to
-    // start and exit ("Exited too quickly"), not to fail to spawn. The words
-    // are made here, where allocating is allowed.
+    // start and exit ("Exited too quickly"), not to fail to spawn.
     let last_words = process.directory.as_ref().and_then(|dir| {
         unusable_directory(dir).map(|e| {
             let message = format!("couldn't chdir to {}: {}", dir.display(), errno_name(&e));
             last_words_of(&message).into_bytes()
         })
     });
-    let made = make_pipes(process.redirect_stderr);
-    let (pipes, child_fds) = match made {
-        Ok(p) => p,
-        Err(e) => {
-            return Err(
-                if e.raw_os_error() == Some(rustix::io::Errno::MFILE.raw_os_error()) {
-                    format!("too many open files to spawn {}", repr(&process.name))
-                } else {
-                    format!(
-                        "unknown error making dispatchers for {}: {}",
-                        repr(&process.name),
-                        errno_name(&e)
-                    )
-                },
+    let (pipes, child_fds) = make_pipes(process.redirect_stderr).map_err(|e| {
+        if e.raw_os_error() == Some(rustix::io::Errno::MFILE.raw_os_error()) {
+            format!("too many open files to spawn {}", repr(&process.name))
+        } else {
+            format!(
+                "unknown error making dispatchers for {}: {}",
+                repr(&process.name),
+                errno_name(&e)
             )
         }
-    };
+    })?;
 
-    let mut cmd = std::process::Command::new(&filename);
-    cmd.arg0(argv.first().map(String::as_str).unwrap_or_default());
-    cmd.args(argv.iter().skip(1));
-    cmd.env("SUPERVISOR_ENABLED", "1");
-    if let Some(url) = process.serverurl.as_ref().or(core.server_url.as_ref()) {
-        cmd.env("SUPERVISOR_SERVER_URL", url);
-    }
-    cmd.env("SUPERVISOR_PROCESS_NAME", &process.name);
-    cmd.env("SUPERVISOR_GROUP_NAME", &process.group);
-    for (k, v) in core
-        .config
-        .supervisord
-        .environment
-        .iter()
-        .chain(process.environment.iter())
-    {
-        cmd.env(k, v);
-    }
-    if let (Some(dir), None) = (&process.directory, &last_words) {
-        cmd.current_dir(dir);
-    }
-    cmd.process_group(0);
-    let umask = process.umask;
-    // SAFETY: the closure runs in the forked child before exec and only makes
-    // raw system calls through rustix (write, umask, setgroups, setgid,
-    // setuid) and libc's _exit, which are async-signal-safe; it allocates
-    // nothing (the last words were made before the fork) and takes no locks.
-    // Only one thread exists in the child, so the thread-level credential
-    // calls apply to the whole process.
-    unsafe {
-        cmd.pre_exec(move || {
-            if let Some(words) = &last_words {
-                let _ = rustix::io::write(rustix::stdio::stderr(), words);
-                libc::_exit(127);
-            }
-            if let Some(mask) = umask {
-                rustix::process::umask(rustix::fs::Mode::from_raw_mode(mask));
-            }
-            if let Some(who) = &who {
-                let groups: Vec<rustix::process::Gid> = who
-                    .groups
-                    .iter()
-                    .map(|g| rustix::process::Gid::from_raw(*g))
-                    .collect();
-                rustix::thread::set_thread_groups(&groups)?;
-                rustix::thread::set_thread_gid(rustix::process::Gid::from_raw(who.gid))?;
-                rustix::thread::set_thread_uid(rustix::process::Uid::from_raw(who.uid))?;
-            }
-            Ok(())
-        });
-    }
-    // async-process sets stdio it was not told about to "inherit", so the
-    // pipes are handed to it rather than to std's builder.
+    let env = child_environment(&process, &core.config, core.server_url.as_ref());
     let ChildFds {
         stdin,
         stdout,
         stderr,
     } = child_fds;
-    let mut cmd = async_process::Command::from(cmd);
-    cmd.stdin(Stdio::from(stdin))
-        .stdout(Stdio::from(stdout))
-        .stderr(Stdio::from(stderr));
-    let spawned = cmd.spawn();
-    drop(cmd);
-    let mut child = match spawned {
+    let planned = Plan::new(&filename, &argv, env, stdin, stdout, stderr).and_then(|plan| {
+        let mut plan = match (&process.directory, &last_words) {
+            (Some(dir), None) => plan.with_dir(dir)?,
+            _ => plan,
+        };
+        if let Some(mask) = process.umask {
+            plan = plan.with_umask(mask);
+        }
+        if let Some(who) = who {
+            plan = plan.with_identity(who);
+        }
+        if let Some(words) = last_words {
+            plan = plan.with_last_words(words);
+        }
+        Ok(plan)
+    });
+    let exec_error = |e: &io::Error| {
+        format!(
+            "couldn't exec {}: {}",
+            argv.first().map(String::as_str).unwrap_or_default(),
+            errno_name(e)
+        )
+    };
+    let child = match planned.and_then(crate::process::spawn::spawn) {
         Ok(child) => child,
         Err(e) => {
-            let message = format!(
-                "couldn't exec {}: {}",
-                argv.first().map(String::as_str).unwrap_or_default(),
-                errno_name(&e)
-            );
+            let message = exec_error(&e);
             child_side_failure(core, id, &message);
             return Err(message);
         }
@@ -353,7 +331,7 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
             .spawn(async move {
                 let on_data = |data: &[u8]| -> Option<Congestion> {
                     let core = me.upgrade()?;
-                    let mut core = core.borrow_mut();
+                    let mut core = core.try_borrow_mut().ok()?;
                     core.write_output(id, stream, data)
                 };
                 let stop = async move {
@@ -365,12 +343,12 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
             .detach();
     }
 
-    // The exit watcher owns the child handle.
+    // The exit watcher owns the child (and reaps it through its pidfd).
     core.executor
         .spawn({
             let me = me.clone();
             async move {
-                let status = match child.status().await {
+                let status = match child.wait().await {
                     Ok(status) => exit_status(status),
                     Err(_) => ExitStatus::Code(-1),
                 };
@@ -379,7 +357,9 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
                     let _ = done.recv().await;
                 }
                 if let Some(core) = me.upgrade() {
-                    core.borrow_mut().child_exited(id, generation, status);
+                    if let Ok(mut core) = core.try_borrow_mut() {
+                        core.child_exited(id, generation, status);
+                    }
                 }
             }
         })

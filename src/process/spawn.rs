@@ -58,6 +58,10 @@ pub struct Plan {
     pub stdout: OwnedFd,
     /// The child's end of its stderr.
     pub stderr: OwnedFd,
+    /// Instead of exec, write these bytes to stderr and `_exit(127)`: how a
+    /// failure that 4.3 meets in the child (a working directory it cannot
+    /// enter) is reported, with the message made here, before the clone.
+    pub last_words: Option<Vec<u8>>,
 }
 
 /// The user the child runs as: `setgroups(groups)`, `setgid(gid)`,
@@ -120,6 +124,7 @@ impl Plan {
             stdin,
             stdout,
             stderr,
+            last_words: None,
         })
     }
 
@@ -138,6 +143,13 @@ impl Plan {
     /// Runs the child as `identity`.
     pub fn with_identity(mut self, identity: Identity) -> Plan {
         self.identity = Some(identity);
+        self
+    }
+
+    /// Makes the child write `words` to its stderr and exit 127 instead of
+    /// running the program.
+    pub fn with_last_words(mut self, words: Vec<u8>) -> Plan {
+        self.last_words = Some(words);
         self
     }
 }
@@ -253,6 +265,7 @@ pub fn spawn(plan: Plan) -> io::Result<Child> {
             groups: &groups,
         }),
         stdio: [&plan.stdin, &plan.stdout, &plan.stderr].map(AsRawFd::as_raw_fd),
+        last_words: plan.last_words.as_deref(),
         mask: [0; SIGSET_WORDS],
         error: AtomicI32::new(0),
     };
@@ -362,6 +375,8 @@ struct ChildArgs<'a> {
     identity: Option<Credentials<'a>>,
     /// The plan's stdin, stdout and stderr, in the parent's numbering.
     stdio: [RawFd; 3],
+    /// Bytes for stderr before `_exit(127)`, instead of exec.
+    last_words: Option<&'a [u8]>,
     /// The caller's signal mask, restored in the child before exec.
     mask: KernelSigset,
     /// The errno of the child's failed step; 0 while none has failed.
@@ -397,6 +412,14 @@ extern "C" fn child_entry(arg: *mut c_void) -> c_int {
 fn child_run(args: &ChildArgs<'_>) -> Result<Infallible, Errno> {
     rustix::process::setpgid(None, None)?;
     move_stdio(args.stdio)?;
+    if let Some(words) = args.last_words {
+        // A child that says why it cannot run, then exits as 4.3's does:
+        // not an error of the spawn, so `args.error` stays 0.
+        let _ = rustix::io::write(rustix::stdio::stderr(), words);
+        // SAFETY: `_exit` is the exit_group system call: it runs no atexit
+        // handler and flushes no stdio buffer (those are the parent's).
+        unsafe { libc::_exit(127) }
+    }
     if let Some(who) = &args.identity {
         // Per-thread raw system calls: glibc's setuid would signal every
         // thread of the parent to change its credentials too.
@@ -788,6 +811,17 @@ mod tests {
         assert_eq!(killed.code(), None);
         assert_eq!(killed.signal(), Some(libc::SIGTERM));
         assert!(!killed.core_dumped());
+    }
+
+    #[test]
+    fn last_words_go_to_stderr_and_the_child_exits_127() {
+        let (status, output) = bounded(|| {
+            run(|out, err| {
+                sh("echo ran", &[], out, err).with_last_words(b"supervisor: no\n".to_vec())
+            })
+        });
+        assert_eq!(status.code(), Some(127));
+        assert_eq!(output, "supervisor: no\n");
     }
 
     #[test]
