@@ -15,8 +15,6 @@
 //! The supervisorctl comparison tests add their own layer on top of this in
 //! tests/ctl_util.
 
-#![allow(dead_code)]
-
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;

@@ -7,8 +7,6 @@
 //! Python's tools come from [`python_bin`] (`$SUPERVISOR_PY_BIN`, which
 //! tests/run exports); the tests fail with a clear message without it.
 
-#![allow(dead_code)]
-
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -164,10 +162,6 @@ impl Daemon {
             let out = Ctl::Ours.run(&["-c", &conf, "status"], "");
             check(&out.stdout).then_some(())
         });
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.supervisord.pid()
     }
 
     /// The pid of the running process `name`, as `pid name` reports it.
