@@ -14,7 +14,7 @@ fn same(daemon: &Daemon, ours: &Ctl, args: &[&str]) -> Output {
 
 #[test]
 fn options_usage_and_help_without_a_server() {
-    let dir = TempDir::new("opts");
+    let dir = Sandbox::new("ctl-opts");
     let linked = link_ours(&dir);
     let cases: &[&[&str]] = &[
         &["-x"],
@@ -48,17 +48,16 @@ fn options_usage_and_help_without_a_server() {
         );
     }
     // A config file without [supervisorctl] is refused, as in 4.3.
-    let conf = dir.join("plain.conf");
-    std::fs::write(&conf, "[supervisord]\nlogfile=/dev/null\n").unwrap();
+    let conf = dir.write("plain.conf", "[supervisord]\nlogfile=/dev/null\n");
     let conf = conf.display().to_string();
     assert_same(&Ctl::Python, &linked, &["-c", &conf, "version"], "");
 }
 
 #[test]
 fn commands_without_a_server() {
-    let dir = TempDir::new("noserver");
+    let dir = Sandbox::new("ctl-noserver");
     let ours = link_ours(&dir);
-    let missing = format!("unix://{}/none.sock", dir.display());
+    let missing = format!("unix://{}/none.sock", dir.dir.display());
     let refused = format!("http://127.0.0.1:{}", free_port());
     let commands: &[&str] = &[
         "status",
@@ -241,7 +240,7 @@ const READ_ONLY_CASES: &[&[&str]] = &[
 
 #[test]
 fn read_only_commands_against_both_daemons() {
-    let pair = DaemonPair::start("ro", STANDARD_CONFIG);
+    let pair = DaemonPair::start("ro", &standard_config());
     let mut diffs = Differences::default();
     // `open` to the same server shows its status but keeps the exit status.
     let open_self: &[&str] = &["open", "{url}"];
@@ -290,8 +289,8 @@ impl Lane {
             _ => "our supervisorctl",
         };
         let daemon = match self.daemon.kind {
-            DaemonKind::Python => "Python's supervisord",
-            DaemonKind::Ours => "our supervisord",
+            Flavor::Python => "Python's supervisord",
+            Flavor::Ours => "our supervisord",
         };
         format!("{ctl} on {daemon}")
     }
@@ -309,10 +308,10 @@ struct Lanes {
 }
 
 impl Lanes {
-    fn start(tag: &str, config: &str) -> Lanes {
+    fn start(tag: &str, config: &Config) -> Lanes {
         let daemon = |kind| Daemon::start_kind(kind, tag, config);
-        let (a, b) = (daemon(DaemonKind::Python), daemon(DaemonKind::Python));
-        let (c, d) = (daemon(DaemonKind::Ours), daemon(DaemonKind::Ours));
+        let (a, b) = (daemon(Flavor::Python), daemon(Flavor::Python));
+        let (c, d) = (daemon(Flavor::Ours), daemon(Flavor::Ours));
         let ours_on_py = link_ours(&b.dir);
         let ours_on_ours = link_ours(&d.dir);
         let mut lanes = Lanes {
@@ -454,10 +453,10 @@ impl Lanes {
 
     fn configs(&self) -> [&std::path::Path; 4] {
         [
-            &self.py_on_py.daemon.config,
-            &self.ours_on_py.daemon.config,
-            &self.py_on_ours.daemon.config,
-            &self.ours_on_ours.daemon.config,
+            self.py_on_py.daemon.config(),
+            self.ours_on_py.daemon.config(),
+            self.py_on_ours.daemon.config(),
+            self.ours_on_ours.daemon.config(),
         ]
     }
 
@@ -487,7 +486,7 @@ fn mask_config_error(text: &str) -> String {
 
 #[test]
 fn state_changes_on_twin_daemons() {
-    let mut lanes = Lanes::start("twin", STANDARD_CONFIG);
+    let mut lanes = Lanes::start("twin", &standard_config());
     lanes.step(&["start", "grp:manual"]);
     lanes.step(&["status"]);
     lanes.step(&["stop", "grp:*"]);
@@ -659,7 +658,7 @@ fn main_log_messages(text: &str) -> String {
 
 #[test]
 fn lifecycle_of_programs_that_end() {
-    let mut lanes = Lanes::start("life", &format!("{STANDARD_CONFIG}{LIFECYCLE_PROGRAMS}"));
+    let mut lanes = Lanes::start("life", &standard_config().programs(LIFECYCLE_PROGRAMS));
     let ended = |s: &str| {
         s.contains("quitter                          EXITED")
             && s.contains("quick                            EXITED")
@@ -703,9 +702,8 @@ fn lifecycle_of_programs_that_end() {
 
 #[test]
 fn transitional_states_on_twin_daemons() {
-    let config = format!(
-        "{}\n[program:slow]\ncommand=sleep 1000\nautostart=false\nstartsecs=60\nstdout_logfile=NONE\n",
-        stubborn_config()
+    let config = stubborn_config().programs(
+        "\n[program:slow]\ncommand=sleep 1000\nautostart=false\nstartsecs=60\nstdout_logfile=NONE\n",
     );
     let mut lanes = Lanes::start("trans", &config);
     // STARTING: a `start` blocks for startsecs; a `stop` ends it.
@@ -798,16 +796,16 @@ const SHUTDOWN_STATE_CASES: &[&[&str]] = &[
 ];
 
 /// The standard config with a program that ignores SIGTERM for a minute.
-fn stubborn_config() -> String {
-    format!(
-        "{STANDARD_CONFIG}
+fn stubborn_config() -> Config {
+    standard_config().programs(
+        "
 [program:stubborn]
 command=sh -c \"trap '' TERM; while true; do sleep 0.1; done\"
 autostart=false
 startsecs=0
 stopwaitsecs=60
 stdout_logfile=NONE
-"
+",
     )
 }
 
@@ -817,20 +815,14 @@ fn startup_log_names_each_servers_rpc_interface_like_4_3() {
     // "RPC interface 'supervisor' initialized" and, without credentials,
     // the CRIT warning. The main logs of both daemons must open alike.
     let start = |kind| {
-        let config = STANDARD_CONFIG.replace(
-            "[supervisord]\n",
-            &format!(
-                "[inet_http_server]\nport=127.0.0.1:{}\n\n[supervisord]\n",
-                free_port()
-            ),
-        );
+        let config = standard_config().inet(free_port());
         let mut daemon = Daemon::start_kind(kind, "startlog", &config);
         daemon.wait_settled();
         daemon
     };
-    let pair = DaemonPair::of(start(DaemonKind::Python), start(DaemonKind::Ours));
+    let pair = DaemonPair::of(start(Flavor::Python), start(Flavor::Ours));
     let opening = |daemon: &Daemon| -> Vec<String> {
-        let log = read_text(&daemon.dir.join("supervisord.log"));
+        let log = read_text(&daemon.dir.path("supervisord.log"));
         log.lines()
             .map(|line| normalize(line.get(24..).unwrap_or(line), &[]))
             .take_while(|m| !m.starts_with("INFO supervisord started with pid"))
@@ -850,7 +842,7 @@ fn named_log_file_is_created_at_first_spawn() {
     // (AUTO ones at once): before that, `tail` answers "no log file" and
     // `tail -f` gets a 404; `missing` (its command is not found) never gets
     // one.
-    let pair = DaemonPair::start("lazylog", &format!("{STANDARD_CONFIG}{LIFECYCLE_PROGRAMS}"));
+    let pair = DaemonPair::start("lazylog", &standard_config().programs(LIFECYCLE_PROGRAMS));
     let mut diffs = Differences::default();
     for args in [
         &["tail", "grp:manual"][..],
@@ -864,7 +856,7 @@ fn named_log_file_is_created_at_first_spawn() {
     }
     diffs.assert_none();
     for daemon in [&pair.py, &pair.rs] {
-        assert!(!daemon.dir.join("manual.out").exists(), "{:?}", daemon.kind);
+        assert!(!daemon.dir.path("manual.out").exists(), "{:?}", daemon.kind);
     }
     let mut diffs = Differences::default();
     // Starting creates it; a spawn error does not. (One supervisorctl per
@@ -886,7 +878,7 @@ fn named_log_file_is_created_at_first_spawn() {
     }
     diffs.assert_none();
     for daemon in [&pair.py, &pair.rs] {
-        assert!(daemon.dir.join("quick.out").exists(), "{:?}", daemon.kind);
+        assert!(daemon.dir.path("quick.out").exists(), "{:?}", daemon.kind);
     }
 }
 
@@ -895,7 +887,7 @@ fn bad_directory_fails_in_the_child_like_4_3() {
     // 4.3 changes directory in the child: the process is seen to start and
     // exit 127 ("Exited too quickly"), its stderr log holds the child's last
     // words; it is not a spawn error with the reason as description.
-    let config = format!("{STANDARD_CONFIG}{LIFECYCLE_PROGRAMS}");
+    let config = standard_config().programs(LIFECYCLE_PROGRAMS);
     let pair = DaemonPair::start("baddir", &config);
     let mut diffs = Differences::default();
     // One supervisorctl per daemon: two starting the same process would race.

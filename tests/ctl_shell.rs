@@ -7,7 +7,7 @@ use crate::ctl_util::*;
 
 #[test]
 fn shell_through_a_pipe() {
-    let pair = DaemonPair::start("pipe", STANDARD_CONFIG);
+    let pair = DaemonPair::start("pipe", &standard_config());
     let mut diffs = Differences::default();
     let scripts = [
         "status sleeper\nfrob\n\nhelp quit\nreload\nn\nversion\nquit\nstatus\n",
@@ -41,11 +41,11 @@ fn shell_through_a_pipe() {
 
 #[test]
 fn history_file_is_written_on_exit() {
-    let pair = DaemonPair::start("hist", STANDARD_CONFIG);
+    let pair = DaemonPair::start("hist", &standard_config());
     for (daemon, ours) in [(&pair.py, &pair.ours_py), (&pair.rs, &pair.ours_rs)] {
-        let conf = std::fs::read_to_string(&daemon.config).unwrap();
+        let conf = std::fs::read_to_string(daemon.config()).unwrap();
         for (who, ctl) in [("py", &Ctl::Python), ("rs", ours)] {
-            let hist = daemon.dir.join(&format!("history-{who}"));
+            let hist = daemon.dir.path(&format!("history-{who}"));
             let with_history = conf.replace(
                 "[supervisorctl]\n",
                 &format!(
@@ -53,7 +53,7 @@ fn history_file_is_written_on_exit() {
                     hist.display()
                 ),
             );
-            let conf_path = daemon.dir.join(&format!("hist-{who}.conf"));
+            let conf_path = daemon.dir.path(&format!("hist-{who}.conf"));
             std::fs::write(&conf_path, with_history).unwrap();
             let out = ctl.run(&["-c", &conf_path.display().to_string()], "version\n");
             let what = format!("{who} on {:?}", daemon.kind);
@@ -79,7 +79,7 @@ fn link_path(ctl: &Ctl) -> String {
 
 #[test]
 fn shell_on_a_terminal() {
-    let pair = DaemonPair::start("pty", STANDARD_CONFIG);
+    let pair = DaemonPair::start("pty", &standard_config());
     // A pty session mostly waits for quiet output: both daemons at once.
     let py_screens = std::thread::scope(|s| {
         let on_ours = s.spawn(|| terminal_sessions(&pair.rs, &pair.ours_rs));
@@ -94,7 +94,7 @@ fn shell_on_a_terminal() {
 /// supervisorctl for the cross check.
 fn terminal_sessions(daemon: &Daemon, ours: &Ctl) -> Vec<(String, String)> {
     let conf = daemon.conf();
-    let py = py_bin_dir().join("supervisorctl").display().to_string();
+    let py = python_bin().join("supervisorctl").display().to_string();
     let rs = link_path(ours);
     let subs = [];
     let mut py_screens = Vec::new();
@@ -179,28 +179,22 @@ fn terminal_sessions(daemon: &Daemon, ours: &Ctl) -> Vec<(String, String)> {
     py_screens
 }
 
-const AUTH_CONFIG: &str = "\
-[inet_http_server]
-port=127.0.0.1:{port}
-username=user
-password=123
-
-[supervisord]
-logfile={dir}/supervisord.log
-pidfile={dir}/supervisord.pid
-childlogdir={dir}
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=http://127.0.0.1:{port}
-
+/// The programs of the inet server with credentials.
+const AUTH_PROGRAMS: &str = "\
 [program:talker]
 command=sh -c 'echo out-line; exec sleep 1000'
 startsecs=0
 stdout_logfile={dir}/talker.out
 ";
+
+/// Only an inet server, on `port`, with a username and password; the
+/// supervisorctl section points there.
+fn auth_config(port: u16) -> Config {
+    ctl_config(AUTH_PROGRAMS)
+        .without_unix()
+        .inet(port)
+        .auth("user", "123")
+}
 
 /// Python's getpass falls back to stdin with a warning that names its own
 /// source file; those two lines are Python's, not supervisorctl's.
@@ -211,15 +205,11 @@ fn without_getpass_warning(text: &str) -> String {
         .collect()
 }
 
-/// A daemon of `kind` serving AUTH_CONFIG on a port of its own, the
+/// A daemon of `kind` serving `auth_config` on a port of its own, the
 /// port masked in outputs compared across daemons.
-fn auth_daemon(kind: DaemonKind) -> Daemon {
+fn auth_daemon(kind: Flavor) -> Daemon {
     let port = free_port();
-    let mut daemon = Daemon::start_kind(
-        kind,
-        "auth",
-        &AUTH_CONFIG.replace("{port}", &port.to_string()),
-    );
+    let mut daemon = Daemon::start_kind(kind, "auth", &auth_config(port));
     daemon.url = format!("http://127.0.0.1:{port}");
     daemon
         .masks
@@ -229,17 +219,14 @@ fn auth_daemon(kind: DaemonKind) -> Daemon {
 
 #[test]
 fn authentication_on_an_inet_server() {
-    let pair = DaemonPair::of(
-        auth_daemon(DaemonKind::Python),
-        auth_daemon(DaemonKind::Ours),
-    );
+    let pair = DaemonPair::of(auth_daemon(Flavor::Python), auth_daemon(Flavor::Ours));
     for daemon in [&pair.py, &pair.rs] {
         let port = daemon
             .url
             .rsplit(':')
             .next()
             .and_then(|p| p.parse::<u16>().ok());
-        wait_for("the inet server", START_DEADLINE, || {
+        wait_for(START_DEADLINE, "the inet server", || {
             std::net::TcpStream::connect(("127.0.0.1", port.unwrap_or(0))).ok()
         });
     }
@@ -283,7 +270,7 @@ fn authentication_on_an_inet_server() {
     diffs.assert_none();
 
     // On a terminal the password is read from /dev/tty without echo.
-    let py = py_bin_dir().join("supervisorctl").display().to_string();
+    let py = python_bin().join("supervisorctl").display().to_string();
     let keys: &[(&str, &str)] = &[
         ("Username:", "user\r"),
         ("Password:", "123\r"),

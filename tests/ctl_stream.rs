@@ -4,21 +4,8 @@
 
 use crate::ctl_util::*;
 
-const STREAM_CONFIG: &str = "\
-[unix_http_server]
-file={dir}/s.sock
-
-[supervisord]
-logfile={dir}/supervisord.log
-pidfile={dir}/supervisord.pid
-childlogdir={dir}
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://{dir}/s.sock
-
+/// The programs of the streaming tests, under [`ctl_config`].
+const STREAM_PROGRAMS: &str = "\
 [program:talker]
 command=sh -c 'echo out-line; echo err-line >&2; exec sleep 1000'
 startsecs=0
@@ -58,7 +45,7 @@ fn interrupted(ctl: &Ctl, args: &[&str], ready: &str) -> Output {
 
 #[test]
 fn tail_f_and_maintail_f_end_on_ctrl_c_like_4_3() {
-    let pair = DaemonPair::start("follow", STREAM_CONFIG);
+    let pair = DaemonPair::start("follow", &ctl_config(STREAM_PROGRAMS));
     let mut py_outputs = Vec::new();
     for (daemon, ours) in [(&pair.py, &pair.ours_py), (&pair.rs, &pair.ours_rs)] {
         py_outputs.push(follow_logs(daemon, ours));
@@ -118,7 +105,7 @@ fn follow_logs(daemon: &Daemon, ours: &Ctl) -> Vec<Output> {
 
 #[test]
 fn fg_sends_lines_and_leaves_on_eof_or_ctrl_c() {
-    let pair = DaemonPair::start("fg", STREAM_CONFIG);
+    let pair = DaemonPair::start("fg", &ctl_config(STREAM_PROGRAMS));
     for (daemon, ours) in [(&pair.py, &pair.ours_py), (&pair.rs, &pair.ours_rs)] {
         let conf = daemon.conf();
         // Both supervisorctls on both daemons: Python's `fg` checks our
@@ -161,7 +148,7 @@ fn fg_sends_lines_and_leaves_on_eof_or_ctrl_c() {
 
 #[test]
 fn a_closed_stdout_ends_quietly() {
-    let pair = DaemonPair::start("pipe-closed", STREAM_CONFIG);
+    let pair = DaemonPair::start("pipe-closed", &ctl_config(STREAM_PROGRAMS));
     for (daemon, ours) in [(&pair.py, &pair.ours_py), (&pair.rs, &pair.ours_rs)] {
         closed_stdout(daemon, ours);
     }
@@ -182,7 +169,7 @@ fn closed_stdout(daemon: &Daemon, ours: &Ctl) {
     std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
     drop(stdout);
     let err = read_in_thread(child.stderr.take().unwrap());
-    let code = wait_with_deadline(&mut child, RUN_DEADLINE);
+    let code = wait_exit(&mut child, RUN_DEADLINE).code();
     assert_eq!(code, Some(0), "{kind:?}");
     assert_eq!(
         String::from_utf8_lossy(&err.recv().unwrap()),
@@ -198,7 +185,7 @@ fn closed_stdout(daemon: &Daemon, ours: &Ctl) {
     let mut child = cmd.spawn().unwrap();
     drop(child.stdout.take());
     let err = read_in_thread(child.stderr.take().unwrap());
-    let code = wait_with_deadline(&mut child, RUN_DEADLINE);
+    let code = wait_exit(&mut child, RUN_DEADLINE).code();
     assert_eq!(code, Some(0), "{kind:?}");
     assert_eq!(
         String::from_utf8_lossy(&err.recv().unwrap()),
@@ -209,7 +196,7 @@ fn closed_stdout(daemon: &Daemon, ours: &Ctl) {
 
 #[test]
 fn ctrl_c_during_a_blocking_command() {
-    let pair = DaemonPair::start("sigint", STREAM_CONFIG);
+    let pair = DaemonPair::start("sigint", &ctl_config(STREAM_PROGRAMS));
     for (daemon, ours) in [(&pair.py, &pair.ours_py), (&pair.rs, &pair.ours_rs)] {
         ctrl_c_while_blocked(daemon, ours);
     }
@@ -244,7 +231,7 @@ fn logtail_404_lingers_until_the_client_is_done() {
     // (EPIPE), and supervisorctl then reports "Cannot connect, error:
     // BrokenPipeError" instead of "Cannot read, status code 404".
     use std::io::{Read, Write};
-    let mut daemon = Daemon::start_kind(DaemonKind::Ours, "linger", STREAM_CONFIG);
+    let mut daemon = Daemon::start_kind(Flavor::Ours, "linger", &ctl_config(STREAM_PROGRAMS));
     daemon.wait_settled();
     let mut sock = std::os::unix::net::UnixStream::connect(daemon.sock()).unwrap();
     sock.set_read_timeout(Some(RUN_DEADLINE)).unwrap();
@@ -258,22 +245,8 @@ fn logtail_404_lingers_until_the_client_is_done() {
         .expect("the daemon still reads after its answer");
 }
 
-/// Programs whose logs hold a known, fixed output.
-const LOGS_CONFIG: &str = "\
-[unix_http_server]
-file={dir}/s.sock
-
-[supervisord]
-logfile={dir}/supervisord.log
-pidfile={dir}/supervisord.pid
-childlogdir={dir}
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://{dir}/s.sock
-
+/// Programs whose logs hold a known, fixed output, under [`ctl_config`].
+const LOGS_PROGRAMS: &str = "\
 [program:counter]
 command=sh -c 'seq 1 3000; exec sleep 1000'
 startsecs=0
@@ -298,15 +271,15 @@ startsecs=0
 
 #[test]
 fn tails_of_long_logs_match_4_3() {
-    let pair = DaemonPair::start("logs", LOGS_CONFIG);
+    let pair = DaemonPair::start("logs", &ctl_config(LOGS_PROGRAMS));
     for daemon in [&pair.py, &pair.rs] {
         for (file, last) in [
             ("counter.out", "3000\n"),
             ("errcounter.err", "500\n"),
             ("merged.out", "err\n"),
         ] {
-            wait_for(&format!("{file} written"), START_DEADLINE, || {
-                read_text(&daemon.dir.join(file))
+            wait_for(START_DEADLINE, &format!("{file} written"), || {
+                read_text(&daemon.dir.path(file))
                     .ends_with(last)
                     .then_some(())
             });

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use supervisor::rpc::value::Value;
 
-use crate::util::{alive, run_mode, wait_for, Daemon, Sandbox};
+use crate::util::{alive, run_mode, wait_for, Config, Daemon, Sandbox};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -205,10 +205,7 @@ fn hup_rereads_the_config_and_restarts_everything() {
     let d = Daemon::start(&sb, "[program:old]\ncommand=sleep 100\nstartsecs=0\n");
     d.wait_state("old", "RUNNING", T);
     let old_pid = d.process_pid("old");
-    let conf = format!(
-        "{}[program:new]\ncommand=sleep 100\nstartsecs=0\n",
-        crate::util::config_head(&sb)
-    );
+    let conf = Config::new("[program:new]\ncommand=sleep 100\nstartsecs=0\n").text(&sb);
     std::fs::write(&d.conf, conf).expect("rewrite config");
     d.signal("HUP");
     wait_for(T, "the new program", || {
@@ -230,10 +227,7 @@ fn hup_with_a_broken_config_keeps_the_old_one() {
     let sb = Sandbox::new("hupbad");
     let d = Daemon::start(&sb, "[program:keep]\ncommand=sleep 100\nstartsecs=0\n");
     d.wait_state("keep", "RUNNING", T);
-    let conf = format!(
-        "{}[program:keep]\ncommand=sleep 100\nstartsecs=soon\n",
-        crate::util::config_head(&sb)
-    );
+    let conf = Config::new("[program:keep]\ncommand=sleep 100\nstartsecs=soon\n").text(&sb);
     std::fs::write(&d.conf, conf).expect("rewrite config");
     d.signal("HUP");
     wait_for(T, "the reload to be refused", || {
@@ -284,12 +278,12 @@ fn term_stops_every_child_and_exits_zero() {
 fn children_get_supervisor_and_configured_environment() {
     let sb = Sandbox::new("environment");
     let out = sb.path("env.out");
-    let conf = format!(
-        "{}[program:envy]\ncommand=sh -c 'env > {}; exec sleep 100'\nenvironment=FOO=\"bar baz\",EMPTY=\"\"\nstartsecs=0\n",
-        crate::util::config_head(&sb).replace("[supervisord]\n", "[supervisord]\nenvironment=GLOBAL=yes\n"),
+    let conf = Config::new(&format!(
+        "[program:envy]\ncommand=sh -c 'env > {}; exec sleep 100'\nenvironment=FOO=\"bar baz\",EMPTY=\"\"\nstartsecs=0\n",
         out.display()
-    );
-    let conf = sb.write("supervisord.conf", &conf);
+    ))
+    .supervisord("environment=GLOBAL=yes")
+    .write(&sb);
     let d = Daemon::start_with(&sb, &conf);
     d.wait_state("envy", "RUNNING", T);
     let env = wait_for(T, "env output", || {
@@ -316,21 +310,18 @@ fn children_get_supervisor_and_configured_environment() {
 fn a_bad_config_is_refused_before_anything_starts() {
     let sb = Sandbox::new("badconfig");
     let marker = sb.path("started");
-    let conf = sb.write(
-        "bad.conf",
-        &format!(
-            "{}[program:first]\ncommand=touch {}\n\n[program:broken]\ncommand=sleep 1\nstartsecs=abc\n",
-            crate::util::config_head(&sb),
-            marker.display()
-        ),
-    );
+    let conf = Config::new(&format!(
+        "[program:first]\ncommand=touch {}\n\n[program:broken]\ncommand=sleep 1\nstartsecs=abc\n",
+        marker.display()
+    ))
+    .write_as(&sb, "bad.conf");
     let out = run_mode(
         &sb,
         "supervisord",
         &["-n", "-c", conf.to_str().unwrap_or_default()],
     );
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.code, Some(2));
+    let stderr = &out.stderr;
     let first = stderr.lines().next().unwrap_or_default();
     for needle in ["bad.conf", "program:broken", "startsecs", "abc"] {
         assert!(first.contains(needle), "{needle:?} not named in {first:?}");
@@ -347,8 +338,8 @@ fn a_missing_config_file_is_a_usage_error() {
         "supervisord",
         &["-n", "-c", "/nonexistent/supervisord.conf"],
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/supervisord.conf"));
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("/nonexistent/supervisord.conf"));
 }
 
 #[test]
@@ -360,8 +351,8 @@ fn a_second_daemon_on_the_same_socket_is_refused() {
         "supervisord",
         &["-n", "-c", d.conf.to_str().unwrap_or_default()],
     );
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.code, Some(2));
+    let stderr = &out.stderr;
     assert!(stderr.contains("Another"), "{stderr}");
     // The first daemon still answers.
     assert!(d.call("supervisor.getState", &[]).is_ok());

@@ -7,8 +7,8 @@
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use crate::rpc::{rpc_request, status_of, Addr, Conn, Flavor, Opts, Server, Transport};
-use crate::util::{wait_for, Sandbox};
+use crate::rpc::{rpc_request, status_of, Addr, Conn, Opts, Server, Transport};
+use crate::util::{wait_for, Flavor, Sandbox};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -610,9 +610,11 @@ fn open_tail(addr: &Addr, path: &str) -> (Box<dyn Conn>, String, Vec<u8>) {
 
 /// Reads from a tail until `got` holds `wanted`.
 fn read_until(conn: &mut dyn Conn, got: &mut Vec<u8>, wanted: &[u8]) {
-    let deadline = Instant::now() + T;
-    while !got.windows(wanted.len()).any(|w| w == wanted) {
-        assert!(Instant::now() < deadline, "no {wanted:?} in the tail");
+    let holds = |got: &[u8]| got.windows(wanted.len()).any(|w| w == wanted);
+    wait_for(T, &format!("{wanted:?} in the tail"), || {
+        if holds(got) {
+            return Some(());
+        }
         let mut chunk = [0u8; 4096];
         match conn.read(&mut chunk) {
             Ok(0) => panic!("tail ended early: {}", String::from_utf8_lossy(got)),
@@ -621,7 +623,8 @@ fn read_until(conn: &mut dyn Conn, got: &mut Vec<u8>, wanted: &[u8]) {
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
             Err(e) => panic!("tail read: {e}"),
         }
-    }
+        holds(got).then_some(())
+    });
 }
 
 fn send_to_cat(server: &Server, text: &str) {

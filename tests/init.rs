@@ -4,7 +4,9 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::util::{alive, config_head, wait_for, Daemon, Sandbox};
+use rustix::process::Signal;
+
+use crate::util::{alive, kill, rpc_unix, run_mode, wait_exit, wait_for, Config, Daemon, Sandbox};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -15,22 +17,17 @@ fn is_root() -> bool {
 #[test]
 fn without_nodaemon_it_detaches_and_the_pidfile_names_the_daemon() {
     let sb = Sandbox::new("daemonize");
-    let conf = sb.write(
-        "supervisord.conf",
-        &format!(
-            "{}[program:s]\ncommand=sleep 100\nstartsecs=0\n",
-            config_head(&sb)
-        ),
-    );
-    let launcher = Command::new(sb.mode("supervisord"))
+    let conf = Config::new("[program:s]\ncommand=sleep 100\nstartsecs=0\n").write(&sb);
+    let mut launcher = Command::new(sb.mode("supervisord"))
         .arg("-c")
         .arg(&conf)
         .current_dir(&sb.dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status()
+        .spawn()
         .expect("run supervisord");
+    let launcher = wait_exit(&mut launcher, T);
     assert!(launcher.success(), "the launching process exits 0 at once");
     let pidfile = sb.path("supervisord.pid");
     let pid: u32 = wait_for(T, "the pidfile", || {
@@ -39,9 +36,7 @@ fn without_nodaemon_it_detaches_and_the_pidfile_names_the_daemon() {
     assert!(alive(pid));
     let sock = sb.path("supervisor.sock");
     wait_for(T, "the daemon to answer", || {
-        crate::util::rpc_unix(&sock, "supervisor.getPID", &[])
-            .ok()?
-            .ok()
+        rpc_unix(&sock, "supervisor.getPID", &[]).ok()?.ok()
     });
     // The daemon leads no session of a terminal: it is not its session leader.
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -58,7 +53,7 @@ fn without_nodaemon_it_detaches_and_the_pidfile_names_the_daemon() {
         "double fork: not a session leader"
     );
     assert_eq!(tty, Some("0"), "no controlling terminal");
-    let _ = Command::new("kill").arg(pid.to_string()).status();
+    let _ = kill(pid, Signal::TERM);
     wait_for(T, "the daemon to exit", || (!alive(pid)).then_some(()));
     assert!(!pidfile.exists());
 }
@@ -95,20 +90,14 @@ fn user_runs_the_child_as_that_user() {
 #[test]
 fn an_unknown_user_is_refused_at_config_time() {
     let sb = Sandbox::new("nouser");
-    let conf = sb.write(
-        "supervisord.conf",
-        &format!(
-            "{}[program:x]\ncommand=sleep 1\nuser=no-such-user-here\n",
-            config_head(&sb)
-        ),
-    );
-    let out = crate::util::run_mode(
+    let conf = Config::new("[program:x]\ncommand=sleep 1\nuser=no-such-user-here\n").write(&sb);
+    let out = run_mode(
         &sb,
         "supervisord",
         &["-n", "-c", conf.to_str().unwrap_or_default()],
     );
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.code, Some(2));
+    let stderr = &out.stderr;
     assert!(stderr.contains("no-such-user-here"), "{stderr}");
 }
 
@@ -121,13 +110,10 @@ fn as_pid_1_it_reaps_orphans() {
     let sb = Sandbox::new("pid1");
     // The subshell leaves `sleep 0.2` behind as an orphan; it is re-parented
     // to PID 1 (supervisord) and must be reaped when it exits.
-    let conf = sb.write(
-        "supervisord.conf",
-        &format!(
-            "{}[program:orphaner]\ncommand=sh -c '(sleep 0.2 &); exec sleep 100'\nstartsecs=0\n",
-            config_head(&sb)
-        ),
-    );
+    let conf = Config::new(
+        "[program:orphaner]\ncommand=sh -c '(sleep 0.2 &); exec sleep 100'\nstartsecs=0\n",
+    )
+    .write(&sb);
     let mut init = Command::new("unshare")
         .args(["--pid", "--fork", "--mount-proc"])
         .arg(sb.mode("supervisord"))
@@ -170,7 +156,7 @@ fn as_pid_1_it_reaps_orphans() {
         let state = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
         assert!(!state.contains(") Z "), "zombie child {child}: {state}");
     }
-    let _ = Command::new("kill").arg(pid.to_string()).status();
+    let _ = kill(pid, Signal::TERM);
     let status = wait_for(T, "the init to exit", || init.try_wait().ok().flatten());
     assert!(status.success());
 }

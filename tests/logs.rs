@@ -13,21 +13,23 @@ use std::time::{Duration, Instant};
 
 use supervisor::rpc::value::{Fault, Value};
 
-use crate::util::{config_head, python_bin, wait_for, Daemon, Sandbox};
+use crate::util::{wait_for, Config, Daemon, Flavor, Launch, Sandbox};
 
 const T: Duration = Duration::from_secs(30);
 
-/// The test config head with another `loglevel`.
-fn head_at(sb: &Sandbox, level: &str) -> String {
-    config_head(sb).replace("loglevel=debug", &format!("loglevel={level}"))
+/// Our daemon on the test config with another `loglevel`.
+fn start_at(sb: &Sandbox, level: &str, programs: &str) -> Daemon {
+    Daemon::start_with(sb, &Config::new(programs).loglevel(Some(level)).write(sb))
 }
 
-fn start_at(sb: &Sandbox, level: &str, programs: &str) -> Daemon {
-    let conf = sb.write(
-        "supervisord.conf",
-        &format!("{}{programs}", head_at(sb, level)),
-    );
-    Daemon::start_with(sb, &conf)
+/// Our daemon with its own stdout sent to `stdout`, at loglevel info.
+fn start_info_with_stdout(sb: &Sandbox, programs: &str, stdout: Stdio) -> Daemon {
+    let conf = Config::new(programs).loglevel(Some("info")).write(sb);
+    let launch = Launch {
+        stdout: Some(stdout),
+        ..Launch::default()
+    };
+    Daemon::start_flavor(sb, Flavor::Ours, &conf, launch)
 }
 
 fn read_bytes(path: &Path) -> Vec<u8> {
@@ -290,13 +292,9 @@ fn auto_logs_are_named_like_4_3_and_old_ones_cleared_at_startup() {
 fn nocleanup_keeps_old_auto_logs() {
     let sb = Sandbox::new("logs-nocleanup");
     seed_leftovers(&sb);
-    let conf = sb.write(
-        "supervisord.conf",
-        &format!(
-            "{}[program:auto]\ncommand=sleep 100\nstartsecs=0\n",
-            config_head(&sb).replace("[supervisord]\n", "[supervisord]\nnocleanup=true\n")
-        ),
-    );
+    let conf = Config::new("[program:auto]\ncommand=sleep 100\nstartsecs=0\n")
+        .supervisord("nocleanup=true")
+        .write(&sb);
     let d = Daemon::start_with(&sb, &conf);
     d.wait_state("auto", "RUNNING", T);
     for name in OLD_OURS.iter().chain(&OLD_OTHERS) {
@@ -391,11 +389,7 @@ fn assert_dev_stdout_output(text: &str) {
 #[test]
 fn dev_stdout_without_maxbytes_zero_reaches_a_piped_stdout() {
     let sb = Sandbox::new("logs-devstdout-pipe");
-    let conf = sb.write(
-        "supervisord.conf",
-        &format!("{}{}", head_at(&sb, "info"), dev_stdout_programs(&sb)),
-    );
-    let mut d = Daemon::start_with_stdout(&sb, &conf, Stdio::piped());
+    let mut d = start_info_with_stdout(&sb, &dev_stdout_programs(&sb), Stdio::piped());
     let Some(stdout) = d.child.stdout.take() else {
         panic!("no stdout pipe");
     };
@@ -420,13 +414,9 @@ fn dev_stdout_without_maxbytes_zero_reaches_a_piped_stdout() {
 #[test]
 fn dev_stdout_redirected_to_a_file_is_never_rotated() {
     let sb = Sandbox::new("logs-devstdout-file");
-    let conf = sb.write(
-        "supervisord.conf",
-        &format!("{}{}", head_at(&sb, "info"), dev_stdout_programs(&sb)),
-    );
     let out = sb.path("daemon.stdout");
     let file = std::fs::File::create(&out).expect("stdout file");
-    let d = Daemon::start_with_stdout(&sb, &conf, Stdio::from(file));
+    let d = start_info_with_stdout(&sb, &dev_stdout_programs(&sb), Stdio::from(file));
     wait_for(T, "the programs' output in supervisord's stdout", || {
         let text = std::fs::read_to_string(&out).ok()?;
         (text.contains("chatty line 1999\n") && text.contains("docker says hello")).then_some(())
@@ -681,8 +671,8 @@ fn outcome(result: Result<Value, Fault>, sb: &Sandbox) -> Outcome {
 }
 
 const KNOWN_PROGRAMS: &str = "[program:known]\ncommand=sh -c 'seq -f \"line %%04g\" 1 100; exec sleep 100'\n\
-     stdout_logfile=%DIR%/known.log\nstderr_logfile=NONE\nstartsecs=0\n\n\
-     [program:redir]\ncommand=sleep 100\nredirect_stderr=true\nstdout_logfile=%DIR%/redir.log\nstartsecs=0\n";
+     stdout_logfile={dir}/known.log\nstderr_logfile=NONE\nstartsecs=0\n\n\
+     [program:redir]\ncommand=sleep 100\nredirect_stderr=true\nstdout_logfile={dir}/redir.log\nstartsecs=0\n";
 
 /// The log RPCs, in order, on a daemon whose `known` logged 1000 bytes.
 fn log_rpc_outcomes(d: &Daemon, sb: &Sandbox) -> Vec<(String, Outcome)> {
@@ -762,19 +752,9 @@ fn log_rpc_outcomes(d: &Daemon, sb: &Sandbox) -> Vec<(String, Outcome)> {
     outcomes
 }
 
-fn run_known(sb: &Sandbox, program: Option<&Path>) -> Vec<(String, Outcome)> {
-    let conf = sb.write(
-        "supervisord.conf",
-        &format!(
-            "{}{}",
-            config_head(sb),
-            KNOWN_PROGRAMS.replace("%DIR%", &sb.dir.display().to_string())
-        ),
-    );
-    let d = match program {
-        Some(p) => Daemon::start_program(sb, p, &conf, Stdio::null()),
-        None => Daemon::start_with(sb, &conf),
-    };
+fn run_known(sb: &Sandbox, flavor: Flavor) -> Vec<(String, Outcome)> {
+    let conf = Config::new(KNOWN_PROGRAMS).write(sb);
+    let d = Daemon::start_flavor(sb, flavor, &conf, Launch::default());
     d.wait_state("known", "RUNNING", T);
     wait_for(T, "the known output", || {
         (std::fs::metadata(sb.path("known.log")).ok()?.len() == 1000).then_some(())
@@ -787,9 +767,9 @@ fn run_known(sb: &Sandbox, program: Option<&Path>) -> Vec<(String, Outcome)> {
 #[test]
 fn log_rpcs_answer_as_4_3_does() {
     let ours_sb = Sandbox::new("logs-rpc-ours");
-    let ours = run_known(&ours_sb, None);
+    let ours = run_known(&ours_sb, Flavor::Ours);
     let py_sb = Sandbox::new("logs-rpc-py43");
-    let python = run_known(&py_sb, Some(&python_bin().join("supervisord")));
+    let python = run_known(&py_sb, Flavor::Python);
     assert_eq!(ours.len(), python.len());
     let mut differences = Vec::new();
     for ((label, mine), (_, theirs)) in ours.iter().zip(&python) {
@@ -839,17 +819,12 @@ fn the_main_log_rotates_by_its_own_settings() {
         "chatty.sh",
         "i=0\nwhile [ $i -lt 3000 ]; do echo \"chatter $i\"; i=$((i+1)); done",
     );
-    let conf = sb.write(
-        "supervisord.conf",
-        &format!(
-            "{}[program:chatty]\ncommand={}\nstartsecs=0\nautorestart=false\n",
-            config_head(&sb).replace(
-                "[supervisord]\n",
-                "[supervisord]\nlogfile_maxbytes=10KB\nlogfile_backups=3\n"
-            ),
-            chatty.display()
-        ),
-    );
+    let conf = Config::new(&format!(
+        "[program:chatty]\ncommand={}\nstartsecs=0\nautorestart=false\n",
+        chatty.display()
+    ))
+    .supervisord("logfile_maxbytes=10KB\nlogfile_backups=3")
+    .write(&sb);
     let d = Daemon::start_with(&sb, &conf);
     d.wait_state("chatty", "EXITED", T);
     let base = sb.path("supervisord.log");

@@ -2,66 +2,50 @@
 //! pid to a pidfile and records the signals it gets, and we signal pidproxy.
 //! Every wait polls with a deadline; every process started is stopped by pid.
 
-use std::fs;
-use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::fs::symlink;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use supervisor::process::signals;
+use rustix::process::Signal;
 
-const BIN: &str = env!("CARGO_BIN_EXE_supervisor");
+use crate::util::{binary, kill, run, wait_for, Sandbox};
+
 const PATIENCE: Duration = Duration::from_secs(10);
-const SIGHUP: i32 = 1;
-const SIGKILL: i32 = 9;
-const SIGUSR1: i32 = 10;
-const SIGUSR2: i32 = 12;
-const SIGTERM: i32 = 15;
 
 /// Traps USR1 and HUP (noted, keeps going) and TERM and USR2 (noted, exits),
 /// waiting on a background sleep so traps run at once.
-const CHILD_SCRIPT: &str = r#"#!/bin/sh
-trap 'echo USR1 >> "$2"' USR1
+const CHILD_SCRIPT: &str = r#"trap 'echo USR1 >> "$2"' USR1
 trap 'echo HUP >> "$2"' HUP
 trap 'echo TERM >> "$2"; kill $s; exit 0' TERM
 trap 'echo USR2 >> "$2"; kill $s; exit 0' USR2
 sleep 1000 & s=$!
 echo $s > "$1.sleep"
 echo $$ > "$1"
-while kill -0 $s 2>/dev/null; do wait $s; done
-"#;
+while kill -0 $s 2>/dev/null; do wait $s; done"#;
 
-/// A fresh directory, and everything started in it, removed on drop.
+/// A sandbox with the child script, and the pidproxy started in it; every
+/// process started is killed on drop.
 struct Scene {
-    dir: PathBuf,
+    sb: Sandbox,
     proxy: Option<Child>,
 }
 
 impl Scene {
     fn new(name: &str) -> Scene {
-        static COUNT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "pidproxy-it-{name}-{}-{}",
-            std::process::id(),
-            COUNT.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("temp dir");
-        let script = dir.join("child.sh");
-        fs::write(&script, CHILD_SCRIPT).expect("script");
-        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
-        Scene { dir, proxy: None }
+        let sb = Sandbox::new(&format!("pidproxy-{name}"));
+        sb.script("child.sh", CHILD_SCRIPT);
+        Scene { sb, proxy: None }
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
+        self.sb.path(name)
     }
 
     fn start(&mut self, mut command: Command) {
-        let stderr = fs::File::create(self.path("stderr")).expect("stderr file");
+        let stderr = std::fs::File::create(self.path("stderr")).expect("stderr file");
         command
-            .current_dir(&self.dir)
+            .current_dir(&self.sb.dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr);
@@ -72,8 +56,8 @@ impl Scene {
         self.proxy.as_ref().map(Child::id).expect("started")
     }
 
-    fn signal_proxy(&self, signal: i32) {
-        signals::send(self.proxy_pid(), signal, false).expect("signal pidproxy");
+    fn signal_proxy(&self, signal: Signal) {
+        kill(self.proxy_pid(), signal).expect("signal pidproxy");
     }
 
     fn proxy_exit(&mut self) -> Option<ExitStatus> {
@@ -83,23 +67,21 @@ impl Scene {
     }
 
     fn read(&self, name: &str) -> String {
-        fs::read_to_string(self.path(name)).unwrap_or_default()
+        self.sb.read(name)
     }
 
     fn pid_in(&self, name: &str) -> Option<u32> {
         self.read(name).trim().parse().ok()
     }
 
+    /// Waits until `done` holds; pidproxy's stderr is in the sandbox, which
+    /// a failing test leaves behind.
     fn wait_for(&mut self, what: &str, mut done: impl FnMut(&mut Scene) -> bool) {
-        let deadline = Instant::now() + PATIENCE;
-        while !done(self) {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; stderr: {}",
-                self.read("stderr")
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let what = format!(
+            "{what} (pidproxy's stderr: {})",
+            self.path("stderr").display()
+        );
+        wait_for(PATIENCE, &what, || done(self).then_some(()));
     }
 
     fn wait_for_exit(&mut self) -> ExitStatus {
@@ -120,15 +102,14 @@ impl Drop for Scene {
         }
         for pidfile in ["child.pid", "child.pid.sleep", "real.pid", "real.pid.sleep"] {
             if let Some(pid) = self.pid_in(pidfile) {
-                let _ = signals::send(pid, SIGKILL, false);
+                let _ = kill(pid, Signal::KILL);
             }
         }
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
 fn pidproxy_via_mode(args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
+    let mut command = Command::new(binary());
     command.arg("pidproxy").args(args);
     command
 }
@@ -147,13 +128,13 @@ fn forwards_usr1_and_keeps_running_then_forwards_term_and_exits_0() {
     ]));
     scene.wait_for("the child's pidfile", |s| s.pid_in("child.pid").is_some());
 
-    scene.signal_proxy(SIGUSR1);
+    scene.signal_proxy(Signal::USR1);
     scene.wait_for("USR1 to reach the child", |s| {
         s.read("signals.log") == "USR1\n"
     });
     assert!(scene.proxy_exit().is_none(), "pidproxy must outlive USR1");
 
-    scene.signal_proxy(SIGTERM);
+    scene.signal_proxy(Signal::TERM);
     let status = scene.wait_for_exit();
     assert_eq!(status.code(), Some(0));
     scene.wait_for("TERM to reach the child", |s| {
@@ -165,7 +146,7 @@ fn forwards_usr1_and_keeps_running_then_forwards_term_and_exits_0() {
 fn as_a_symlink_named_pidproxy_it_forwards_hup_and_exits_with_its_child() {
     let mut scene = Scene::new("symlink");
     let link = scene.path("pidproxy");
-    symlink(BIN, &link).expect("symlink");
+    symlink(binary(), &link).expect("symlink");
     // A relative command, made absolute against the current directory as
     // 4.3 does (no PATH search).
     let mut command = Command::new(&link);
@@ -173,14 +154,14 @@ fn as_a_symlink_named_pidproxy_it_forwards_hup_and_exits_with_its_child() {
     scene.start(command);
     scene.wait_for("the child's pidfile", |s| s.pid_in("child.pid").is_some());
 
-    scene.signal_proxy(SIGHUP);
+    scene.signal_proxy(Signal::HUP);
     scene.wait_for("HUP to reach the child", |s| {
         s.read("signals.log") == "HUP\n"
     });
     assert!(scene.proxy_exit().is_none(), "pidproxy must outlive HUP");
 
     // USR2 makes the child exit by itself; pidproxy follows it.
-    scene.signal_proxy(SIGUSR2);
+    scene.signal_proxy(Signal::USR2);
     let status = scene.wait_for_exit();
     assert_eq!(status.code(), Some(0));
     assert_eq!(scene.read("signals.log"), "HUP\nUSR2\n");
@@ -190,7 +171,7 @@ fn as_a_symlink_named_pidproxy_it_forwards_hup_and_exits_with_its_child() {
 fn an_unreadable_pidfile_is_reported_and_pidproxy_keeps_running() {
     let mut scene = Scene::new("nopidfile");
     // The child writes its pid somewhere pidproxy does not look.
-    let mut command = Command::new(BIN);
+    let mut command = Command::new(binary());
     command.args([
         "pidproxy",
         "missing.pid",
@@ -201,7 +182,7 @@ fn an_unreadable_pidfile_is_reported_and_pidproxy_keeps_running() {
     scene.start(command);
     scene.wait_for("the child's pidfile", |s| s.pid_in("real.pid").is_some());
 
-    scene.signal_proxy(SIGTERM);
+    scene.signal_proxy(Signal::TERM);
     scene.wait_for("the complaint", |s| {
         s.read("stderr")
             .contains("Can't read child pidfile missing.pid!")
@@ -215,12 +196,9 @@ fn an_unreadable_pidfile_is_reported_and_pidproxy_keeps_running() {
 
 #[test]
 fn too_few_arguments_print_usage_and_exit_1() {
-    let output = Command::new(BIN)
-        .args(["pidproxy", "only-a-pidfile"])
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let output = run(pidproxy_via_mode(&["only-a-pidfile"]), b"", PATIENCE);
+    assert_eq!(output.code, Some(1));
+    let stdout = &output.stdout;
     assert!(
         stdout.contains("Usage: pidproxy <pidfile name> <command> [<cmdarg1> ...]"),
         "{stdout}"
@@ -230,7 +208,7 @@ fn too_few_arguments_print_usage_and_exit_1() {
 #[test]
 fn a_missing_command_is_reported() {
     let mut scene = Scene::new("nocommand");
-    let mut command = Command::new(BIN);
+    let mut command = Command::new(binary());
     command.args(["pidproxy", "x.pid", "no-such-program"]);
     scene.start(command);
     let status = scene.wait_for_exit();

@@ -4,42 +4,30 @@
 //! TCP, and the masked outputs must be equal line for line. Where ours
 //! differs on purpose, the difference is listed with both answers and why.
 //!
-//! The helpers here (starting either daemon, free ports, running the Python
-//! scripts) are shared with the supervisorctl, auth and HTTP tests.
+//! The helpers here (a [`Server`]: either daemon with the scenarios'
+//! fixtures, raw HTTP to it, running the Python scripts) are shared with the
+//! HTTP tests; they are built on tests/util.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use crate::util::{python_bin, wait_for, Sandbox};
+use crate::util::{
+    alive, children_of, free_port, python_bin, run, wait_for, Config, Daemon, Flavor, Launch,
+    Sandbox, START_DEADLINE,
+};
 
 /// Long enough for the slowest scenario on a busy two-core machine.
 pub const SCRIPT_DEADLINE: Duration = Duration::from_secs(180);
-const START_DEADLINE: Duration = Duration::from_secs(20);
-
-/// Which supervisord.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    Ours,
-    Python,
-}
 
 /// How clients reach it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     Unix,
     Tcp,
-}
-
-/// A port nobody listens on right now (bound to 0, then released).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind a free port")
 }
 
 /// Username and password for both HTTP servers; the stored password may be
@@ -51,7 +39,7 @@ pub struct Auth {
     pub plain: String,
 }
 
-/// What goes into the config beyond the programs.
+/// What goes into the config beyond the programs, and how the daemon runs.
 #[derive(Debug, Clone, Default)]
 pub struct Opts {
     pub inet: bool,
@@ -161,27 +149,6 @@ fn write_fixtures(sb: &Sandbox) {
     );
 }
 
-/// The config head: both servers (TCP when asked), with auth when asked.
-fn config_text(sb: &Sandbox, port: Option<u16>, opts: &Opts, programs: &str) -> String {
-    let dir = sb.dir.display();
-    let auth = opts
-        .auth
-        .as_ref()
-        .map(|a| format!("username={}\npassword={}\n", a.user, a.stored))
-        .unwrap_or_default();
-    let inet = port
-        .map(|p| format!("[inet_http_server]\nport=127.0.0.1:{p}\n{auth}\n"))
-        .unwrap_or_default();
-    format!(
-        "[unix_http_server]\nfile={dir}/supervisor.sock\n{auth}\n{inet}\
-         [supervisord]\nlogfile={dir}/supervisord.log\npidfile={dir}/supervisord.pid\n\
-         childlogdir={dir}\nloglevel=debug\n{extra}\n\n\
-         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
-         [supervisorctl]\nserverurl=unix://{dir}/supervisor.sock\n\n{programs}",
-        extra = opts.supervisord,
-    )
-}
-
 /// Where a server listens, for raw HTTP.
 #[derive(Debug, Clone)]
 pub enum Addr {
@@ -256,96 +223,68 @@ pub fn status_of(response: &[u8]) -> Option<u16> {
     parts.next()?.parse().ok()
 }
 
-/// A supervisord of either flavor in its own sandbox.
+/// A supervisord of either flavor in its own sandbox, with the fixtures
+/// API_PROGRAMS needs, a TCP port when asked, and credentials when asked.
 pub struct Server {
-    pub flavor: Flavor,
+    pub daemon: Daemon,
     pub dir: PathBuf,
-    pub conf: PathBuf,
-    pub sock: PathBuf,
     pub port: Option<u16>,
     pub opts: Opts,
-    child: Option<Child>,
 }
 
 impl Server {
     /// Writes the config and fixtures, starts the daemon in the foreground
-    /// and returns once its unix socket answers HTTP.
+    /// and returns once each of its servers answers HTTP.
     pub fn start(sb: &Sandbox, flavor: Flavor, opts: &Opts, programs: &str) -> Server {
         write_fixtures(sb);
         let port = opts.inet.then(free_port);
-        let conf = sb.write("supervisord.conf", &config_text(sb, port, opts, programs));
-        let program = match flavor {
-            Flavor::Ours => sb.mode("supervisord"),
-            Flavor::Python => python_bin().join("supervisord"),
+        let mut config = Config::new(programs).supervisord(&opts.supervisord);
+        if let Some(port) = port {
+            config = config.inet(port);
+        }
+        if let Some(auth) = &opts.auth {
+            config = config.auth(&auth.user, &auth.stored);
+        }
+        let launch = Launch {
+            env: opts.env.clone(),
+            nofile: opts.nofile,
+            ..Launch::default()
         };
-        let mut command = match opts.nofile {
-            Some(limit) => {
-                let mut c = Command::new("prlimit");
-                c.arg(format!("--nofile={limit}:{limit}"))
-                    .arg("--")
-                    .arg(program);
-                c
-            }
-            None => Command::new(program),
-        };
-        let child = command
-            .envs(opts.env.iter().map(|(k, v)| (k, v)))
-            .arg("-n")
-            .arg("-c")
-            .arg(&conf)
-            .current_dir(&sb.dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::File::create(sb.path("supervisord.stderr")).expect("stderr file"),
-            ))
-            .spawn()
-            .expect("spawn supervisord");
-        let mut server = Server {
-            flavor,
+        let mut daemon = Daemon::spawn(sb, flavor, &config.write(sb), launch);
+        // 4.3 stops one group per second of its poll loop: kill it and its
+        // children outright instead of waiting.
+        daemon.kill_on_drop = flavor == Flavor::Python;
+        let addrs: Vec<Addr> = std::iter::once(Addr::Unix(daemon.sock.clone()))
+            .chain(port.map(Addr::Tcp))
+            .collect();
+        let request = rpc_request("supervisor.getState", "");
+        daemon.wait_until("supervisord to answer", |_| {
+            addrs.iter().all(|a| {
+                a.exchange(&request)
+                    .ok()
+                    .and_then(|r| status_of(&r))
+                    .is_some()
+            })
+        });
+        Server {
+            daemon,
             dir: sb.dir.clone(),
-            conf,
-            sock: sb.path("supervisor.sock"),
             port,
             opts: opts.clone(),
-            child: Some(child),
-        };
-        server.wait_ready(sb);
-        server
+        }
     }
 
-    fn wait_ready(&mut self, sb: &Sandbox) {
-        let addrs: Vec<Addr> = std::iter::once(Addr::Unix(self.sock.clone()))
-            .chain(self.port.map(Addr::Tcp))
-            .collect();
-        wait_for(START_DEADLINE, "supervisord to answer", || {
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
-                panic!(
-                    "{:?} supervisord exited early ({status}): {}",
-                    self.flavor,
-                    sb.read("supervisord.stderr")
-                );
-            }
-            let request = rpc_request("supervisor.getState", "");
-            addrs
-                .iter()
-                .all(|a| {
-                    a.exchange(&request)
-                        .ok()
-                        .and_then(|r| status_of(&r))
-                        .is_some()
-                })
-                .then_some(())
-        });
+    pub fn flavor(&self) -> Flavor {
+        self.daemon.flavor
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+        self.daemon.pid()
     }
 
     pub fn addr(&self, transport: Transport) -> Addr {
         match transport {
-            Transport::Unix => Addr::Unix(self.sock.clone()),
+            Transport::Unix => Addr::Unix(self.daemon.sock.clone()),
             Transport::Tcp => Addr::Tcp(self.port.expect("server has no TCP port")),
         }
     }
@@ -353,7 +292,7 @@ impl Server {
     /// The URL Python clients use.
     pub fn url(&self, transport: Transport) -> String {
         match transport {
-            Transport::Unix => format!("unix://{}", self.sock.display()),
+            Transport::Unix => format!("unix://{}", self.daemon.sock.display()),
             Transport::Tcp => format!(
                 "http://127.0.0.1:{}",
                 self.port.expect("server has no TCP port")
@@ -385,7 +324,7 @@ impl Server {
             .current_dir(py_dir())
             .env("SERVER_URL", self.url(transport))
             .env("SANDBOX", &self.dir)
-            .env("CONF", &self.conf)
+            .env("CONF", &self.daemon.conf)
             .env("SERVER_PID", self.pid().to_string())
             .env("SUPERVISORCTL", python_bin().join("supervisorctl"))
             .env_remove("SERVER_USER")
@@ -395,14 +334,16 @@ impl Server {
                 .env("SERVER_USER", user)
                 .env("SERVER_PASSWORD", password);
         }
-        let (code, out, err) = run_bounded(command, &self.dir, SCRIPT_DEADLINE);
+        let out = run(command, b"", SCRIPT_DEADLINE);
         assert_eq!(
-            code,
+            out.code,
             Some(0),
-            "{:?}: python {args:?} failed\nstdout:\n{out}\nstderr:\n{err}",
-            self.flavor
+            "{:?}: python {args:?} failed\nstdout:\n{}\nstderr:\n{}",
+            self.flavor(),
+            out.stdout,
+            out.stderr
         );
-        out.lines().map(str::to_string).collect()
+        out.stdout.lines().map(str::to_string).collect()
     }
 
     /// Pids of the daemon's direct children.
@@ -411,20 +352,19 @@ impl Server {
     }
 
     /// Descriptors the daemon holds once earlier connections (the start-up
-    /// probes, closing lingeringly) are gone: the same count three times in
-    /// a row, 50 ms apart.
+    /// probes, closing lingeringly) are gone: the same count for 150 ms of
+    /// polling.
     pub fn settled_fd_count(&self) -> usize {
-        let mut last = self.fd_count();
-        let mut same = 0;
+        let mut last = (self.fd_count(), std::time::Instant::now());
         wait_for(
             Duration::from_secs(10),
             "the descriptor count to settle",
             || {
-                std::thread::sleep(Duration::from_millis(50));
                 let now = self.fd_count();
-                same = if now == last { same + 1 } else { 0 };
-                last = now;
-                (same >= 2).then_some(now)
+                if now != last.0 {
+                    last = (now, std::time::Instant::now());
+                }
+                (last.1.elapsed() >= Duration::from_millis(150)).then_some(now)
             },
         )
     }
@@ -437,118 +377,21 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        let kids = children_of(child.id());
-        match self.flavor {
-            // Ours stops its children on TERM, promptly.
-            Flavor::Ours => {
-                let _ = supervisor::process::signals::send(child.id(), 15, false);
-                let deadline = Instant::now() + Duration::from_secs(20);
-                while Instant::now() < deadline {
-                    if let Ok(Some(_)) = child.try_wait() {
-                        return;
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-            // 4.3 stops one group per second of its poll loop; kill it and
-            // its children outright instead of waiting.
-            Flavor::Python => {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-        for pid in kids {
-            let _ = supervisor::process::signals::send(pid, 9, false);
-        }
-    }
-}
-
 /// Waits until process `name` of an unauthenticated server is RUNNING.
 pub fn wait_running(server: &Server, name: &str) {
     use supervisor::rpc::value::Value;
     wait_for(START_DEADLINE, &format!("{name} RUNNING"), || {
-        let info = crate::util::rpc_unix(
-            &server.sock,
-            "supervisor.getProcessInfo",
-            &[Value::str(name)],
-        )
-        .ok()?
-        .ok()?;
+        let info = server
+            .daemon
+            .call("supervisor.getProcessInfo", &[Value::str(name)])
+            .ok()?;
         (info.get("statename").and_then(Value::as_str) == Some("RUNNING")).then_some(())
     });
 }
 
-/// Direct children of `pid`, from /proc.
-pub fn children_of(pid: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|candidate| {
-            std::fs::read_to_string(format!("/proc/{candidate}/stat"))
-                .ok()
-                .and_then(|stat| {
-                    let rest = stat.rsplit(')').next()?.to_string();
-                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
-                })
-                == Some(pid)
-        })
-        .collect()
-}
-
+/// Where the interop scripts live.
 pub fn py_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py")
-}
-
-/// Runs `command` with stdout and stderr to files in `dir`, killed if it
-/// outlives `deadline`: (exit code, stdout, stderr).
-pub fn run_bounded(
-    mut command: Command,
-    dir: &Path,
-    deadline: Duration,
-) -> (Option<i32>, String, String) {
-    let tag = fastrand::u32(..);
-    let out_path = dir.join(format!("run-{tag}.out"));
-    let err_path = dir.join(format!("run-{tag}.err"));
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
-        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
-        .spawn()
-        .expect("spawn");
-    let started = Instant::now();
-    let status = loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            break Some(status);
-        }
-        if started.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let out = std::fs::read_to_string(&out_path).unwrap_or_default();
-    let err = std::fs::read_to_string(&err_path).unwrap_or_default();
-    let _ = std::fs::remove_file(&out_path);
-    let _ = std::fs::remove_file(&err_path);
-    let err = if status.is_none() {
-        format!("killed after {deadline:?}\n{err}")
-    } else {
-        err
-    };
-    (status.and_then(|s| s.code()), out, err)
 }
 
 /// A step whose outcome differs from 4.3's on purpose: both answers, and why.
@@ -776,10 +619,10 @@ fn api_shutdown_refuses_further_calls_then_exits_as_43() {
         // The daemon goes away by itself, its children stopped.
         let kids = server.children();
         wait_for(Duration::from_secs(30), "supervisord to exit", || {
-            (!crate::util::alive(server.pid())).then_some(())
+            (!alive(server.pid())).then_some(())
         });
         for kid in kids {
-            assert!(!crate::util::alive(kid), "child {kid} outlived supervisord");
+            assert!(!alive(kid), "child {kid} outlived supervisord");
         }
         lines
     });
@@ -789,7 +632,7 @@ fn api_shutdown_refuses_further_calls_then_exits_as_43() {
 #[test]
 fn cant_reread_fault_has_no_error_prefix() {
     let sb = Sandbox::new("cant-reread");
-    let d = crate::util::Daemon::start(&sb, "[program:cat]\ncommand=cat\n");
+    let d = Daemon::start(&sb, "[program:cat]\ncommand=cat\n");
     let conf = std::fs::read_to_string(&d.conf).expect("read conf");
     std::fs::write(
         &d.conf,
@@ -1024,11 +867,11 @@ fn auth_with_sha_password_on_both_servers_matches_43() {
 fn a_daemon_without_programs_exits_on_term_shutdown_and_restarts() {
     // TERM.
     let sb = Sandbox::new("no-programs-term");
-    let d = crate::util::Daemon::start(&sb, "");
+    let d = Daemon::start(&sb, "");
     assert_eq!(d.stop().code(), Some(0));
     // supervisor.restart comes back, supervisor.shutdown ends it.
     let sb = Sandbox::new("no-programs-rpc");
-    let mut d = crate::util::Daemon::start(&sb, "");
+    let mut d = Daemon::start(&sb, "");
     let pid = d.call("supervisor.getPID", &[]).expect("getPID");
     d.call("supervisor.restart", &[]).expect("restart");
     wait_for(Duration::from_secs(10), "the restart", || {

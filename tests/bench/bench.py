@@ -21,8 +21,18 @@ import time
 import multiprocessing
 import xmlrpc.client
 
-OURS = os.environ.get("SUPERVISOR_BIN", "target/release/supervisor")
-PYBIN = os.environ.get("SUPERVISOR_PY_BIN", ".venv/bin")
+
+def from_environment(name):
+    """A path tests/bench/run exports; no default, so no guessed path."""
+    value = os.environ.get(name)
+    if not value:
+        sys.exit(name + " is not set: run the benchmarks through tests/bench/run, "
+                 "which builds the release binary and installs Python Supervisor 4.3")
+    return value
+
+
+OURS = from_environment("SUPERVISOR_BIN")
+PYBIN = from_environment("SUPERVISOR_PY_BIN")
 FLOOD_BYTES = int(os.environ.get("FLOOD_BYTES", str(1 << 30)))
 
 

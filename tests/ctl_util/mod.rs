@@ -1,154 +1,27 @@
-//! Shared helpers for the supervisorctl tests: temp dirs, a real supervisord
-//! to talk to (Python's 4.3 or ours, from the same config text), running our
-//! and Python's supervisorctl with a deadline, and masking what legitimately
-//! differs (pids, uptimes, stop times, Python install paths) before comparing
-//! outputs byte for byte.
+//! The supervisorctl comparison layer, on top of tests/util: a supervisord
+//! of either flavor per test dir (from the same [`Config`]), our and
+//! Python's supervisorctl run against each with a deadline, and masking what
+//! legitimately differs (pids, uptimes, stop times, Python install paths)
+//! before comparing outputs byte for byte.
 //!
-//! The Python tools are found in `$SUPERVISOR_PY_BIN` (default
-//! `/work/pyenv/bin`); the tests fail with a clear message without them.
-
-#![allow(dead_code)]
+//! Python's tools come from [`python_bin`] (`$SUPERVISOR_PY_BIN`, which
+//! tests/run exports); the tests fail with a clear message without it.
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use rustix::process::Signal;
+
+pub use crate::util::{
+    binary, free_port, kill, python_bin, read_in_thread, read_text, run, wait_exit, wait_for,
+    Config, Flavor, Launch, Output, Sandbox, START_DEADLINE,
+};
 
 /// Longest any single supervisorctl run may take.
 pub const RUN_DEADLINE: Duration = Duration::from_secs(30);
-/// Longest a daemon may take to come up with its programs settled.
-pub const START_DEADLINE: Duration = Duration::from_secs(25);
-/// Pause between polls of something we wait for.
-pub const POLL: Duration = Duration::from_millis(25);
-
-/// The directory holding Python's supervisord and supervisorctl.
-pub fn py_bin_dir() -> PathBuf {
-    let dir = std::env::var_os("SUPERVISOR_PY_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/pyenv/bin"));
-    for tool in ["supervisord", "supervisorctl", "python"] {
-        assert!(
-            dir.join(tool).exists(),
-            "Python Supervisor 4.3 not found: {} is missing. Create a venv with \
-             `pip install supervisor==4.3.0` and point SUPERVISOR_PY_BIN at its bin directory.",
-            dir.join(tool).display()
-        );
-    }
-    dir
-}
-
-pub fn our_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_supervisor"))
-}
-
-/// A directory removed when dropped.
-pub struct TempDir {
-    pub path: PathBuf,
-}
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        // Short: unix socket paths must stay under 108 bytes.
-        let path = std::env::temp_dir().join(format!("ctl-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir { path }
-    }
-
-    pub fn join(&self, name: &str) -> PathBuf {
-        self.path.join(name)
-    }
-
-    pub fn display(&self) -> String {
-        self.path.display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
-/// A TCP port nobody listens on right now.
-pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-/// What a run printed and how it ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Output {
-    pub stdout: String,
-    pub stderr: String,
-    pub code: Option<i32>,
-}
-
-/// Spawns `cmd` with `stdin` written to it, and waits at most `deadline`.
-pub fn run_command(mut cmd: Command, stdin: &[u8], deadline: Duration) -> Output {
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn");
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = read_in_thread(child.stdout.take().unwrap());
-    let err = read_in_thread(child.stderr.take().unwrap());
-    let code = wait_with_deadline(&mut child, deadline);
-    let _ = writer.join();
-    Output {
-        stdout: String::from_utf8_lossy(&out.recv().unwrap_or_default()).into_owned(),
-        stderr: String::from_utf8_lossy(&err.recv().unwrap_or_default()).into_owned(),
-        code,
-    }
-}
-
-pub fn read_in_thread<R: Read + Send + 'static>(mut r: R) -> mpsc::Receiver<Vec<u8>> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = r.read_to_end(&mut buf);
-        let _ = tx.send(buf);
-    });
-    rx
-}
-
-/// Waits for the child; kills it (and fails the test) after the deadline.
-pub fn wait_with_deadline(child: &mut Child, deadline: Duration) -> Option<i32> {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
-        }
-        if start.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("process {} did not finish within {deadline:?}", child.id());
-        }
-        std::thread::sleep(POLL);
-    }
-}
-
-/// Polls `check` until it returns Some, or panics after `deadline`.
-pub fn wait_for<T>(what: &str, deadline: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(POLL);
-    }
-}
 
 /// Which supervisorctl to run.
 #[derive(Debug, Clone)]
@@ -163,9 +36,9 @@ pub enum Ctl {
 impl Ctl {
     pub fn command(&self) -> Command {
         match self {
-            Ctl::Python => Command::new(py_bin_dir().join("supervisorctl")),
+            Ctl::Python => Command::new(python_bin().join("supervisorctl")),
             Ctl::Ours => {
-                let mut c = Command::new(our_binary());
+                let mut c = Command::new(binary());
                 c.arg("supervisorctl");
                 c
             }
@@ -176,7 +49,7 @@ impl Ctl {
     /// The name this supervisorctl calls itself in usage messages.
     pub fn progname(&self) -> String {
         match self {
-            Ctl::Python => py_bin_dir().join("supervisorctl").display().to_string(),
+            Ctl::Python => python_bin().join("supervisorctl").display().to_string(),
             Ctl::Ours => "supervisorctl".into(),
             Ctl::OursLinked(link) => link.display().to_string(),
         }
@@ -185,69 +58,33 @@ impl Ctl {
     pub fn run(&self, args: &[&str], stdin: &str) -> Output {
         let mut cmd = self.command();
         cmd.args(args).env("LANG", "C.UTF-8").env_remove("TERM");
-        run_command(cmd, stdin.as_bytes(), RUN_DEADLINE)
-    }
-}
-
-/// Sends `signal` to the process `pid` (one the test started or made a
-/// daemon start), ignoring a process already gone.
-pub fn kill(pid: i32, signal: rustix::process::Signal) {
-    if let Some(pid) = rustix::process::Pid::from_raw(pid) {
-        let _ = rustix::process::kill_process(pid, signal);
+        run(cmd, stdin.as_bytes(), RUN_DEADLINE)
     }
 }
 
 /// Processes killed when dropped (e.g. ones that ignore SIGTERM, which
 /// would outlive their daemon if a test failed).
 #[derive(Default)]
-pub struct KillOnDrop(pub Vec<i32>);
+pub struct KillOnDrop(pub Vec<u32>);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
         for &pid in &self.0 {
-            kill(pid, rustix::process::Signal::KILL);
+            let _ = kill(pid, Signal::KILL);
         }
     }
 }
 
-/// A symlink named `supervisorctl` to our binary, inside `dir`.
-pub fn link_ours(dir: &TempDir) -> Ctl {
-    let link = dir.join("supervisorctl");
-    if !link.exists() {
-        std::os::unix::fs::symlink(our_binary(), &link).unwrap();
-    }
-    Ctl::OursLinked(link)
+/// Our supervisorctl through its `supervisorctl` symlink in `dir`.
+pub fn link_ours(dir: &Sandbox) -> Ctl {
+    Ctl::OursLinked(dir.mode("supervisorctl"))
 }
 
-/// Which supervisord to run: the reference or ours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DaemonKind {
-    /// Python's supervisord 4.3.
-    Python,
-    /// `supervisor supervisord`.
-    Ours,
-}
-
-impl DaemonKind {
-    pub const BOTH: [DaemonKind; 2] = [DaemonKind::Python, DaemonKind::Ours];
-
-    fn command(self) -> Command {
-        match self {
-            DaemonKind::Python => Command::new(py_bin_dir().join("supervisord")),
-            DaemonKind::Ours => {
-                let mut c = Command::new(our_binary());
-                c.arg("supervisord");
-                c
-            }
-        }
-    }
-
-    /// A short tag for temp dir names and failure messages.
-    pub fn tag(self) -> &'static str {
-        match self {
-            DaemonKind::Python => "py",
-            DaemonKind::Ours => "rs",
-        }
+/// A short tag for `flavor` in dir names.
+pub fn flavor_tag(flavor: Flavor) -> &'static str {
+    match flavor {
+        Flavor::Python => "py",
+        Flavor::Ours => "rs",
     }
 }
 
@@ -262,50 +99,33 @@ pub fn settled(status: &str) -> bool {
             .all(|line| matches!(line.split_whitespace().nth(1), Some(s) if AT_REST.contains(&s)))
 }
 
-/// A supervisord running in the foreground; stopped when dropped.
+/// A supervisord in a sandbox of its own, as supervisorctl sees it; stopped
+/// when dropped.
 pub struct Daemon {
-    pub dir: TempDir,
-    pub config: PathBuf,
-    pub kind: DaemonKind,
+    /// Declared first: dropped (stopped) before its directory goes.
+    pub supervisord: crate::util::Daemon,
+    pub dir: Sandbox,
+    pub kind: Flavor,
     /// Where supervisorctl reaches it: the unix socket unless a test says.
     pub url: String,
     /// What to mask in outputs compared across daemons: its dir, and
     /// whatever a test adds (e.g. its port).
     pub masks: Vec<(String, String)>,
-    child: Child,
 }
 
 impl Daemon {
-    /// Starts Python's supervisord with `body` (config text in which `{dir}`
-    /// is the daemon's own temp dir); `wait_settled` waits for it.
-    pub fn start(tag: &str, body: &str) -> Daemon {
-        Daemon::start_kind(DaemonKind::Python, tag, body)
-    }
-
-    /// Starts the supervisord of `kind` in the foreground with `body`.
-    pub fn start_kind(kind: DaemonKind, tag: &str, body: &str) -> Daemon {
-        let dir = TempDir::new(&format!("{tag}-{}", kind.tag()));
-        let config = dir.join("supervisord.conf");
-        std::fs::write(&config, body.replace("{dir}", &dir.display())).unwrap();
-        let log = std::fs::File::create(dir.join("daemon.out")).unwrap();
-        let child = kind
-            .command()
-            .arg("-n")
-            .arg("-c")
-            .arg(&config)
-            .current_dir(&dir.path)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start supervisord");
+    /// Starts the supervisord of `kind` on `config` (written into a fresh
+    /// sandbox) in the foreground; `wait_settled` waits for it.
+    pub fn start_kind(kind: Flavor, tag: &str, config: &Config) -> Daemon {
+        let dir = Sandbox::new(&format!("ctl-{tag}-{}", flavor_tag(kind)));
+        let conf = config.write(&dir);
+        let supervisord = crate::util::Daemon::spawn(&dir, kind, &conf, Launch::default());
         Daemon {
-            url: format!("unix://{}", dir.join("s.sock").display()),
-            masks: vec![(dir.display(), "<DIR>".to_string())],
+            url: format!("unix://{}", supervisord.sock.display()),
+            masks: vec![(dir.dir.display().to_string(), "<DIR>".to_string())],
+            supervisord,
             dir,
-            config,
             kind,
-            child,
         }
     }
 
@@ -314,24 +134,23 @@ impl Daemon {
         self.masks.clone()
     }
 
+    pub fn config(&self) -> &Path {
+        &self.supervisord.conf
+    }
+
     pub fn conf(&self) -> String {
-        self.config.display().to_string()
+        self.config().display().to_string()
     }
 
     pub fn sock(&self) -> PathBuf {
-        self.dir.join("s.sock")
+        self.supervisord.sock.clone()
     }
 
     /// Waits until the unix socket answers, then until no process is
     /// STARTING or BACKOFF.
     pub fn wait_settled(&mut self) {
-        let sock = self.sock();
-        wait_for("the daemon's socket", START_DEADLINE, || {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let log = std::fs::read_to_string(self.dir.join("daemon.out")).unwrap_or_default();
-                panic!("supervisord exited early ({status}):\n{log}");
-            }
-            UnixStream::connect(&sock).ok()
+        self.supervisord.wait_until("the daemon's socket", |d| {
+            UnixStream::connect(&d.sock).is_ok()
         });
         self.wait_status("all programs settled", settled);
     }
@@ -339,18 +158,14 @@ impl Daemon {
     /// Polls our supervisorctl's `status` until `check` accepts its output.
     pub fn wait_status(&self, what: &str, check: impl Fn(&str) -> bool) {
         let conf = self.conf();
-        wait_for(what, START_DEADLINE, || {
+        wait_for(START_DEADLINE, what, || {
             let out = Ctl::Ours.run(&["-c", &conf, "status"], "");
             check(&out.stdout).then_some(())
         });
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// The pid of the running process `name`, as `pid name` reports it.
-    pub fn process_pid(&self, name: &str) -> i32 {
+    pub fn process_pid(&self, name: &str) -> u32 {
         let out = Ctl::Ours.run(&["-c", &self.conf(), "pid", name], "");
         out.stdout
             .trim()
@@ -358,55 +173,31 @@ impl Daemon {
             .unwrap_or_else(|_| panic!("no pid for {name}: {out:?}"))
     }
 
-    /// Whether the daemon process has exited (e.g. after `shutdown`).
+    /// Waits until the daemon process has exited (e.g. after `shutdown`).
     pub fn wait_exit(&mut self) {
-        let deadline = START_DEADLINE;
-        let child = &mut self.child;
-        wait_for("supervisord to exit", deadline, || {
+        let child = &mut self.supervisord.child;
+        wait_for(START_DEADLINE, "supervisord to exit", || {
             child.try_wait().unwrap()
         });
     }
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_some() {
-            return;
-        }
-        if let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32) {
-            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
-        }
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(15) {
-            if self.child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(POLL);
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A config of the supervisorctl tests: the test head at 4.3's default log
+/// level (info), then `programs` (`{dir}` is the daemon's dir).
+pub fn ctl_config(programs: &str) -> Config {
+    Config::new(programs).loglevel(None)
 }
 
-/// The config most tests use. `{dir}` is replaced by the daemon's dir.
-/// Programs that fail at once have a long startsecs: with a short one, 4.3's
-/// loop (it wakes up once a second) may notice the exit only after startsecs,
-/// under load, and count the start a success.
-pub const STANDARD_CONFIG: &str = "\
-[unix_http_server]
-file={dir}/s.sock
+/// The config most tests use. Programs that fail at once have a long
+/// startsecs: with a short one, 4.3's loop (it wakes up once a second) may
+/// notice the exit only after startsecs, under load, and count the start a
+/// success.
+pub fn standard_config() -> Config {
+    ctl_config(STANDARD_PROGRAMS)
+}
 
-[supervisord]
-logfile={dir}/supervisord.log
-pidfile={dir}/supervisord.pid
-childlogdir={dir}
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://{dir}/s.sock
-
+/// The programs of [`standard_config`].
+pub const STANDARD_PROGRAMS: &str = "\
 [program:sleeper]
 command=sleep 1000
 startsecs=0
@@ -682,9 +473,9 @@ pub struct FourRuns {
 
 impl DaemonPair {
     /// Starts both daemons and waits until both have settled.
-    pub fn start(tag: &str, config: &str) -> DaemonPair {
-        let mut py = Daemon::start_kind(DaemonKind::Python, tag, config);
-        let mut rs = Daemon::start_kind(DaemonKind::Ours, tag, config);
+    pub fn start(tag: &str, config: &Config) -> DaemonPair {
+        let mut py = Daemon::start_kind(Flavor::Python, tag, config);
+        let mut rs = Daemon::start_kind(Flavor::Ours, tag, config);
         py.wait_settled();
         rs.wait_settled();
         DaemonPair::of(py, rs)
@@ -773,10 +564,8 @@ impl DaemonPair {
 /// Writes the pty driver (Python's `pty` module) into `dir` and returns its path.
 /// It runs a program on a fresh pseudo-terminal, types each input piece after
 /// the output has been quiet for a moment, and prints what the terminal showed.
-pub fn pty_driver(dir: &TempDir) -> PathBuf {
-    let path = dir.join("ptydrive.py");
-    std::fs::write(&path, PTY_DRIVER).unwrap();
-    path
+pub fn pty_driver(dir: &Sandbox) -> PathBuf {
+    dir.write("ptydrive.py", PTY_DRIVER)
 }
 
 const PTY_DRIVER: &str = r#"
@@ -830,7 +619,7 @@ sys.stdout.write(json.dumps({"out": out.decode("utf-8", "replace"), "status": st
 "#;
 
 /// Runs `argv` on a pseudo-terminal, sending each (wait-for text, keys) pair.
-pub fn run_on_pty(dir: &TempDir, argv: &[&str], pieces: &[(&str, &str)]) -> (String, String) {
+pub fn run_on_pty(dir: &Sandbox, argv: &[&str], pieces: &[(&str, &str)]) -> (String, String) {
     let driver = pty_driver(dir);
     let json_pieces: Vec<String> = pieces
         .iter()
@@ -842,12 +631,12 @@ pub fn run_on_pty(dir: &TempDir, argv: &[&str], pieces: &[(&str, &str)]) -> (Str
             )
         })
         .collect();
-    let mut cmd = Command::new(py_bin_dir().join("python"));
+    let mut cmd = Command::new(python_bin().join("python"));
     cmd.arg(&driver)
         .arg(format!("[{}]", json_pieces.join(", ")))
         .arg("0.3")
         .args(argv);
-    let out = run_command(cmd, b"", Duration::from_secs(60));
+    let out = run(cmd, b"", Duration::from_secs(60));
     assert_eq!(out.code, Some(0), "pty driver failed: {}", out.stderr);
     let text = out.stdout;
     // Tiny JSON reader for the two fields the driver prints.
@@ -906,11 +695,6 @@ fn json_field(text: &str, key: &str) -> String {
         }
     }
     out
-}
-
-/// Reads `path` (a log) as text, empty when missing.
-pub fn read_text(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
 }
 
 /// A supervisorctl left running (e.g. `tail -f`), its output collected.
@@ -986,23 +770,22 @@ impl Running {
 
     /// Waits until stdout contains `text`.
     pub fn wait_stdout(&self, text: &str) {
-        wait_for(&format!("{text:?} on stdout"), RUN_DEADLINE, || {
+        wait_for(RUN_DEADLINE, &format!("{text:?} on stdout"), || {
             self.stdout().contains(text).then_some(())
         });
     }
 
     /// Sends SIGINT, as Ctrl-C would.
     pub fn interrupt(&self) {
-        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
-        rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+        kill(self.child.id(), Signal::INT).expect("SIGINT");
     }
 
     /// Waits for the exit; returns (stdout, stderr, exit code).
     pub fn finish(mut self) -> Output {
         self.stdin = None;
-        let code = wait_with_deadline(&mut self.child, RUN_DEADLINE);
+        let code = wait_exit(&mut self.child, RUN_DEADLINE).code();
         // Let the reader threads drain what the process wrote last.
-        wait_for("output readers", RUN_DEADLINE, || {
+        wait_for(RUN_DEADLINE, "output readers", || {
             (strong_count(&self.stdout) == 1 && strong_count(&self.stderr) == 1).then_some(())
         });
         Output {
