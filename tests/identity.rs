@@ -4,10 +4,9 @@
 //! real one, so the groups are the test's own and the machine's files are
 //! never touched.
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use crate::util::{binary, config_head, Daemon, Sandbox};
+use crate::util::{binary, Daemon, Sandbox};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -48,22 +47,20 @@ fn user_gets_its_uid_gid_and_supplementary_groups() {
         "group",
         &format!("{real}svextra:x:4242:nobody\nsvmore:x:4243:root,nobody\nsvnot:x:4244:root\n"),
     );
-    let wrapper = sb.script(
-        "supervisord-ns",
+    // Put where the harness looks for our supervisord (its symlink is made
+    // only when nothing is there): the daemon starts in its own namespace.
+    sb.script(
+        "bin/supervisord",
         &format!(
             "exec unshare -m --propagation private sh -c 'mount --bind {group} /etc/group && exec {bin} supervisord \"$@\"' sh \"$@\"",
             group = group.display(),
             bin = binary().display()
         ),
     );
-    let conf = sb.write(
-        "supervisord.conf",
-        &format!(
-            "{}[program:who]\ncommand=sleep 100\nuser=nobody\nstartsecs=0\n",
-            config_head(&sb)
-        ),
+    let d = Daemon::start(
+        &sb,
+        "[program:who]\ncommand=sleep 100\nuser=nobody\nstartsecs=0\n",
     );
-    let d = Daemon::start_program(&sb, &wrapper, &conf, Stdio::null());
     d.wait_state("who", "RUNNING", T);
     let pid = d.process_pid("who");
     assert_eq!(status_numbers(pid, "Uid:"), [nobody.uid]);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use supervisor::rpc::value::Value;
 
-use crate::util::{alive, config_head, run_mode, wait_for, Daemon, Sandbox};
+use crate::util::{alive, run_mode, wait_for, Config, Daemon, Sandbox};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -25,14 +25,20 @@ fn running(sb: &Sandbox) -> (Daemon, [u32; 2]) {
     (d, pids)
 }
 
-/// Rewrites the config with a typo in `two`'s startsecs (line known).
-fn break_config(sb: &Sandbox, d: &Daemon) {
-    let conf = format!(
-        "{}[program:one]\ncommand=sleep 1000\nstartsecs=0\n\n\
+/// Rewrites the config with a typo in `two`'s startsecs; returns the
+/// `line N` the error must name.
+fn break_config(sb: &Sandbox, d: &Daemon) -> String {
+    let conf = Config::new(
+        "[program:one]\ncommand=sleep 1000\nstartsecs=0\n\n\
          [program:two]\ncommand=sleep 1000\nstartsecs=soon\n",
-        config_head(sb)
-    );
-    std::fs::write(&d.conf, conf).expect("rewrite config");
+    )
+    .text(sb);
+    std::fs::write(&d.conf, &conf).expect("rewrite config");
+    let line = conf
+        .lines()
+        .position(|l| l == "startsecs=soon")
+        .expect("the typo");
+    format!("line {}", line + 1)
 }
 
 /// Both children still run with the same pids and the daemon is RUNNING.
@@ -54,7 +60,7 @@ fn assert_untouched(d: &Daemon, pids: [u32; 2]) {
 }
 
 /// The one ERROR line, naming file, line, section, key and value.
-fn error_line(d: &Daemon) -> String {
+fn error_line(d: &Daemon, line_no: &str) -> String {
     let conf = d.conf.display().to_string();
     wait_for(T, "the ERROR line", || {
         d.main_log()
@@ -69,13 +75,7 @@ fn error_line(d: &Daemon) -> String {
         .collect();
     assert_eq!(lines.len(), 1, "exactly one error line:\n{log}");
     let line = lines[0].to_string();
-    for part in [
-        conf.as_str(),
-        "line 22",
-        "program:two",
-        "'startsecs'",
-        "soon",
-    ] {
+    for part in [conf.as_str(), line_no, "program:two", "'startsecs'", "soon"] {
         assert!(line.contains(part), "{part:?} missing from {line:?}");
     }
     line
@@ -85,12 +85,12 @@ fn error_line(d: &Daemon) -> String {
 fn hup_with_an_invalid_config_keeps_every_child_and_its_pid() {
     let sb = Sandbox::new("reload-hup");
     let (d, pids) = running(&sb);
-    break_config(&sb, &d);
+    let line_no = break_config(&sb, &d);
     d.signal("HUP");
-    error_line(&d);
+    error_line(&d, &line_no);
     assert_untouched(&d, pids);
     // The daemon still serves and a later, valid HUP still restarts.
-    std::fs::write(&d.conf, format!("{}{PROGRAMS}", config_head(&sb))).expect("fix config");
+    std::fs::write(&d.conf, Config::new(PROGRAMS).text(&sb)).expect("fix config");
     d.signal("HUP");
     wait_for(T, "a restart with new pids", || {
         let one = d
@@ -105,12 +105,12 @@ fn hup_with_an_invalid_config_keeps_every_child_and_its_pid() {
 fn restart_over_rpc_with_an_invalid_config_is_a_fault_and_changes_nothing() {
     let sb = Sandbox::new("reload-rpc");
     let (d, pids) = running(&sb);
-    break_config(&sb, &d);
+    let line_no = break_config(&sb, &d);
     let fault = d
         .call("supervisor.restart", &[])
         .expect_err("restart must be refused");
     assert_eq!(fault.code, 92, "{fault:?}");
-    let line = error_line(&d);
+    let line = error_line(&d, &line_no);
     // The fault carries the same text as the log line.
     let detail = fault
         .string
@@ -124,21 +124,17 @@ fn restart_over_rpc_with_an_invalid_config_is_a_fault_and_changes_nothing() {
 fn update_with_an_invalid_config_changes_nothing() {
     let sb = Sandbox::new("reload-update");
     let (d, pids) = running(&sb);
-    break_config(&sb, &d);
+    let line_no = break_config(&sb, &d);
     let conf = d.conf.display().to_string();
     let out = run_mode(&sb, "supervisorctl", &["-c", &conf, "update"]);
     // 4.3's supervisorctl shows the fault as Python prints it.
-    let stdout = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = format!("{}{}", out.stdout, out.stderr);
     assert!(
         stdout.contains("<Fault 92: \"CANT_REREAD: ") && stdout.contains("'soon'"),
         "{stdout}"
     );
-    assert_ne!(out.status.code(), Some(0));
-    for part in ["line 22", "program:two", "'startsecs'"] {
+    assert_ne!(out.code, Some(0));
+    for part in [line_no.as_str(), "program:two", "'startsecs'"] {
         assert!(stdout.contains(part), "{part:?} missing from {stdout:?}");
     }
     assert_untouched(&d, pids);

@@ -71,7 +71,9 @@ autostart=false
 startsecs=2
 
 [program:quick]
-command=sh -c "echo oops >&2; exit 3"
+# It lives 0.2 s: 4.3 reaps right after its spawn, and a child that died
+# by then made its nowait starts answer SPAWN_ERROR only on a loaded machine.
+command=sh -c "echo oops >&2; sleep 0.2; exit 3"
 autostart=false
 startsecs=5
 startretries=0
