@@ -154,7 +154,7 @@ impl Invocation {
             eprintln!("Can't read child pidfile {}!", self.pidfile.display());
             return None;
         };
-        if let Err(err) = signals::send(pid, number, false) {
+        if let Err(err) = crate::process::kill::send(pid, number, false) {
             eprintln!(
                 "pidproxy: cannot send {} to pid {pid}: {err}",
                 signals::name(number)

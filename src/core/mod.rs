@@ -601,7 +601,7 @@ impl Core {
                 crate::process::signals::name(signal)
             ),
         );
-        match crate::process::signals::send(pid, signal, false) {
+        match crate::process::kill::send(pid, signal, false) {
             Ok(()) => Ok(()),
             Err(e) if e.raw_os_error() == Some(rustix::io::Errno::SRCH.raw_os_error()) => {
                 self.log.log(
@@ -774,7 +774,7 @@ impl Core {
                 if pid == 0 {
                     return None;
                 }
-                match crate::process::signals::send(pid, signal, group) {
+                match crate::process::kill::send(pid, signal, group) {
                     Ok(()) => None,
                     Err(e) if e.raw_os_error() == Some(rustix::io::Errno::SRCH.raw_os_error()) => {
                         let name = slot.config.name.clone();

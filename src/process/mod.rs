@@ -1,7 +1,8 @@
 //! One supervised process: the pure state machine that decides what happens
-//! (`state`), the signal table (`signals`) and the single place that starts a
-//! child (`spawn`). Only `spawn` performs I/O.
+//! (`state`), the signal names it may use (`signals`), and the only two
+//! places that act on a child: `spawn` starts one and `kill` signals one.
 
+pub mod kill;
 pub mod signals;
 pub mod spawn;
 pub(crate) mod state;
