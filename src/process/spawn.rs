@@ -239,6 +239,13 @@ thread_local! {
 pub fn spawn(plan: Plan) -> io::Result<Child> {
     let argv = null_terminated(&plan.argv);
     let envp = null_terminated(&plan.envp);
+    // A script without a `#!` line (ENOEXEC) runs under /bin/sh, as execvp
+    // does: argv becomes `/bin/sh PROGRAM ARGS...`, made here, before the clone.
+    let sh_argv: Vec<*const c_char> = [SH.as_ptr(), plan.program.as_ptr()]
+        .into_iter()
+        .chain(plan.argv.iter().skip(1).map(|a| a.as_ptr()))
+        .chain(std::iter::once(ptr::null()))
+        .collect();
     let mut groups = Vec::new();
     let mut ids = None;
     if let Some(identity) = &plan.identity {
@@ -256,6 +263,7 @@ pub fn spawn(plan: Plan) -> io::Result<Child> {
     let mut args = ChildArgs {
         program: plan.program.as_ptr(),
         argv: argv.as_ptr(),
+        sh_argv: sh_argv.as_ptr(),
         envp: envp.as_ptr(),
         dir: plan.dir.as_deref(),
         umask: plan.umask.map(Mode::from_raw_mode),
@@ -365,10 +373,15 @@ fn null_terminated(items: &[CString]) -> Vec<*const c_char> {
         .collect()
 }
 
+/// The shell a program without a `#!` line is handed to.
+const SH: &CStr = c"/bin/sh";
+
 /// What the child reads; it lives in `spawn`'s frame.
 struct ChildArgs<'a> {
     program: *const c_char,
     argv: *const *const c_char,
+    /// `/bin/sh PROGRAM ARGS...`, for a program the kernel cannot execute.
+    sh_argv: *const *const c_char,
     envp: *const *const c_char,
     dir: Option<&'a CStr>,
     umask: Option<Mode>,
@@ -439,7 +452,14 @@ fn child_run(args: &ChildArgs<'_>) -> Result<Infallible, Errno> {
     // envp arrays are NUL-terminated C strings owned by the plan, which the
     // suspended parent keeps alive.
     unsafe { libc::execve(args.program, args.argv, args.envp) };
-    Err(errno())
+    let failed = errno();
+    if failed == Errno::NOEXEC {
+        // SAFETY: as above; SH is a static C string and sh_argv a
+        // NULL-terminated array of the plan's strings.
+        unsafe { libc::execve(SH.as_ptr(), args.sh_argv, args.envp) };
+        return Err(failed);
+    }
+    Err(failed)
 }
 
 /// Puts the plan's three descriptors on 0, 1 and 2 (without close-on-exec),
@@ -811,6 +831,33 @@ mod tests {
         assert_eq!(killed.code(), None);
         assert_eq!(killed.signal(), Some(libc::SIGTERM));
         assert!(!killed.core_dumped());
+    }
+
+    #[test]
+    fn a_script_without_a_shebang_runs_under_sh() {
+        let dir = std::env::temp_dir().join(format!("sv-spawn-noexec-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let script = dir.join("plain");
+        std::fs::write(&script, "echo \"plain $1 $0\"\n").expect("script");
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        let path = script.clone();
+        let (status, output) = bounded(move || {
+            run(|out, err| {
+                Plan::new(
+                    &path,
+                    ["plain", "arg"],
+                    Vec::<(&str, &str)>::new(),
+                    dev_null(),
+                    out,
+                    err,
+                )
+                .expect("plan")
+            })
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(status.code(), Some(0));
+        assert_eq!(output, format!("plain arg {}\n", script.display()));
     }
 
     #[test]
