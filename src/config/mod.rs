@@ -181,6 +181,41 @@ pub struct Group {
     pub priority: i32,
     pub kind: GroupKind,
     pub processes: Vec<Process>,
+    /// `[eventlistener:x]`: what the pool subscribes to and buffers.
+    pub pool: Option<PoolConfig>,
+    /// `[fcgi-program:x]`: the socket its processes share as fd 0.
+    pub fcgi: Option<FcgiSocket>,
+}
+
+/// An event listener pool's own keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// `events=`, upper-cased, each a 4.3 event type name, no duplicates,
+    /// in the order written.
+    pub events: Vec<String>,
+    /// `buffer_size=` (at least 1).
+    pub buffer_size: usize,
+}
+
+/// Where an `[fcgi-program:x]` socket listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketAddress {
+    /// `tcp://host:port`.
+    Tcp { host: String, port: u16 },
+    /// `unix:///absolute/path`.
+    Unix(PathBuf),
+}
+
+/// An `[fcgi-program:x]` socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FcgiSocket {
+    pub address: SocketAddress,
+    /// `socket_backlog=`; None for the system's default (4.3: SOMAXCONN).
+    pub backlog: Option<u32>,
+    /// `socket_owner=` as user and optional group names (unix sockets only).
+    pub owner: Option<(String, Option<String>)>,
+    /// `socket_mode=` (unix sockets only).
+    pub mode: Option<u32>,
 }
 
 /// The whole configuration.
@@ -1228,8 +1263,8 @@ mod tests {
         let dir = TempDir::new("listener");
         let c = ok(
             &dir,
-            "[supervisord]\n[eventlistener:watch]\ncommand=w\nevents=process_state, TICK_60\n\
-             buffer_size=5\nresult_handler=x.y:z\n",
+            "[supervisord]\n[eventlistener:watch]\ncommand=w\nevents=process_state, TICK_60,PROCESS_STATE\n\
+             buffer_size=5\nresult_handler=supervisor.dispatchers:default_handler\n",
         );
         let g = &c.groups[0];
         assert_eq!(
@@ -1237,9 +1272,24 @@ mod tests {
             ("watch", -1, GroupKind::EventListener)
         );
         assert_eq!(g.processes[0].priority, 999);
-        assert_eq!(c.warnings.len(), 1);
-        assert!(c.warnings[0]
-            .starts_with("[eventlistener:watch]: event listeners are not supported yet"));
+        assert_eq!(
+            g.pool,
+            Some(PoolConfig {
+                events: vec!["PROCESS_STATE".into(), "TICK_60".into()],
+                buffer_size: 5
+            })
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let e = err(
+            &dir,
+            "[supervisord]\n[eventlistener:watch]\ncommand=w\nevents=TICK_5\nresult_handler=x.y:z\n",
+        );
+        assert_eq!(e.key.as_deref(), Some("result_handler"));
+        assert!(
+            e.to_string()
+                .contains("x.y:z cannot be resolved within [eventlistener:watch]"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1786,7 +1836,7 @@ mod tests {
         assert_eq!(c.supervisord.umask, 0o27);
         assert_eq!(c.supervisord.loglevel, LogLevel::Debug);
         assert_eq!(c.supervisorctl.history_file, Some(dir.join(".sc_history")));
-        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
     }
 
     // --- servers -----------------------------------------------------------------

@@ -344,8 +344,12 @@ pub(super) fn program_name(scope: &Scope) -> Result<String, ConfigError> {
     values::parse_name(suffix).map_err(|why| scope.error(why))
 }
 
+/// The only result handler there is: 4.3's default. Any other value names
+/// a Python callable, which cannot be loaded here.
+const DEFAULT_RESULT_HANDLER: &str = "supervisor.dispatchers:default_handler";
+
 /// `[eventlistener:x]`'s own keys, checked as 4.3 checks them.
-pub(super) fn check_eventlistener(scope: &Scope) -> Result<(), ConfigError> {
+pub(super) fn parse_pool(scope: &Scope) -> Result<PoolConfig, ConfigError> {
     let section = &scope.section.name;
     let buffer_size = scope.parse_or("buffer_size", 10, values::parse_int)?;
     if buffer_size < 1 {
@@ -354,27 +358,44 @@ pub(super) fn check_eventlistener(scope: &Scope) -> Result<(), ConfigError> {
             format!("[{section}] section sets invalid buffer_size ({buffer_size})"),
         ));
     }
-    let events = values::parse_list(&scope.text("events")?.unwrap_or_default());
+    if let Some(handler) = scope.text("result_handler")? {
+        if handler != DEFAULT_RESULT_HANDLER {
+            return Err(scope.key_error(
+                "result_handler",
+                format!(
+                    "{handler} cannot be resolved within [{section}] (only \
+                     {DEFAULT_RESULT_HANDLER} is available: a Python callable cannot be loaded)"
+                ),
+            ));
+        }
+    }
+    let mut events: Vec<String> = Vec::new();
+    for name in values::parse_list(&scope.text("events")?.unwrap_or_default()) {
+        let name = name.to_uppercase();
+        if !EVENT_TYPES.contains(&name.as_str()) {
+            return Err(scope.key_error(
+                "events",
+                format!("Unknown event type {name} in [{section}] events"),
+            ));
+        }
+        if !events.contains(&name) {
+            events.push(name);
+        }
+    }
     if events.is_empty() {
         return Err(scope.error(format!("[{section}] section requires an \"events\" line")));
     }
-    if let Some(unknown) = events
-        .iter()
-        .map(|e| e.to_uppercase())
-        .find(|e| !EVENT_TYPES.contains(&e.as_str()))
-    {
-        return Err(scope.key_error(
-            "events",
-            format!("Unknown event type {unknown} in [{section}] events"),
-        ));
-    }
-    Ok(())
+    Ok(PoolConfig {
+        events,
+        buffer_size: usize::try_from(buffer_size).unwrap_or(usize::MAX),
+    })
 }
 
 /// `[fcgi-program:x]`'s socket keys, checked as 4.3 checks them.
-pub(super) fn check_fcgi(scope: &Scope, host: &Host) -> Result<(), ConfigError> {
+pub(super) fn parse_fcgi(scope: &Scope, host: &Host) -> Result<FcgiSocket, ConfigError> {
     let section = &scope.section.name;
-    if let Some(backlog) = scope.parse("socket_backlog", values::parse_int)? {
+    let backlog = scope.parse("socket_backlog", values::parse_int)?;
+    if let Some(backlog) = backlog {
         if !(1..=65535).contains(&backlog) {
             return Err(scope.key_error(
                 "socket_backlog",
@@ -393,36 +414,44 @@ pub(super) fn check_fcgi(scope: &Scope, host: &Host) -> Result<(), ConfigError> 
         .text("socket")?
         .filter(|s| !s.is_empty())
         .ok_or_else(|| scope.error(format!("[{section}] section requires a \"socket\" line")))?;
-    let problem = if let Some(path) = socket.strip_prefix("unix://") {
-        (!path.starts_with('/')).then(|| format!("Unix socket path {path} is not an absolute path"))
+    let address = if let Some(path) = socket.strip_prefix("unix://") {
+        if path.starts_with('/') {
+            Ok(SocketAddress::Unix(PathBuf::from(path)))
+        } else {
+            Err(format!("Unix socket path {path} is not an absolute path"))
+        }
     } else if owner.is_some() || mode.is_some() {
-        Some(
+        Err(
             "socket_owner and socket_mode params should only be used with a Unix domain socket"
                 .to_string(),
         )
-    } else if is_tcp_socket(&socket) {
-        None
     } else {
-        Some(format!("Bad socket format {socket}"))
+        tcp_socket(&socket).ok_or_else(|| format!("Bad socket format {socket}"))
     };
-    match problem {
-        Some(why) => Err(scope.key_error("socket", format!("{why} in [{section}] socket"))),
-        None => Ok(()),
-    }
+    let address =
+        address.map_err(|why| scope.key_error("socket", format!("{why} in [{section}] socket")))?;
+    Ok(FcgiSocket {
+        address,
+        backlog: backlog.and_then(|b| u32::try_from(b).ok()),
+        owner,
+        mode,
+    })
 }
 
 /// `tcp://host:port` as 4.3's regex `tcp://([^\s:]+):(\d+)$` accepts it.
-pub(super) fn is_tcp_socket(socket: &str) -> bool {
-    let Some((bind, port)) = socket
-        .strip_prefix("tcp://")
-        .and_then(|r| r.split_once(':'))
-    else {
-        return false;
-    };
-    !bind.is_empty()
+pub(super) fn tcp_socket(socket: &str) -> Option<SocketAddress> {
+    let (bind, port) = socket.strip_prefix("tcp://")?.split_once(':')?;
+    let valid = !bind.is_empty()
         && !bind.chars().any(values::is_py_space)
         && !port.is_empty()
-        && port.bytes().all(|b| b.is_ascii_digit())
+        && port.bytes().all(|b| b.is_ascii_digit());
+    if !valid {
+        return None;
+    }
+    Some(SocketAddress::Tcp {
+        host: bind.to_string(),
+        port: port.parse().ok()?,
+    })
 }
 
 /// A group with the section that defined it, for error messages.
@@ -491,6 +520,8 @@ pub(super) fn parse_groups(
                 priority,
                 kind: GroupKind::Group,
                 processes,
+                pool: None,
+                fcgi: None,
             },
             section,
         });
@@ -513,25 +544,19 @@ pub(super) fn parse_groups(
             999
         };
         let priority = scope.parse_or("priority", default_priority, values::parse_i32)?;
-        match kind {
-            GroupKind::EventListener => {
-                check_eventlistener(&scope)?;
-                warnings.push(format!(
-                    "[{}]: event listeners are not supported yet; its processes run as \
-                     plain programs and receive no events",
-                    section.name
-                ));
-            }
+        let (pool, fcgi) = match kind {
+            GroupKind::EventListener => (Some(parse_pool(&scope)?), None),
             GroupKind::FcgiProgram => {
-                check_fcgi(&scope, host)?;
+                let socket = parse_fcgi(&scope, host)?;
                 warnings.push(format!(
                     "[{}]: FastCGI sockets are not supported yet; its processes run as \
                      plain programs without the socket",
                     section.name
                 ));
+                (None, Some(socket))
             }
-            GroupKind::Program | GroupKind::Group => {}
-        }
+            GroupKind::Program | GroupKind::Group => (None, None),
+        };
         let processes = member_processes(doc, section, &name, kind, names, host, warnings)?;
         defined.push(Defined {
             group: Group {
@@ -539,6 +564,8 @@ pub(super) fn parse_groups(
                 priority,
                 kind,
                 processes,
+                pool,
+                fcgi,
             },
             section,
         });
