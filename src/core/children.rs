@@ -14,6 +14,7 @@ use async_io::Async;
 use smol::channel::Sender;
 use smol::io::AsyncWriteExt;
 
+use super::comm::Piece;
 use super::{Core, Error, ErrorKind, ProcId, Stream};
 use crate::config::{self, Config};
 use crate::log::capture::pump;
@@ -465,17 +466,54 @@ fn make_pipes(redirect_stderr: bool) -> io::Result<(ParentPipes, ChildFds)> {
 }
 
 impl Core {
-    /// Child output (or a message standing in for it) into its channel, and
-    /// into the main log at debug level, as 4.3 does.
+    /// Child output (or a message standing in for it): a listener's stdout
+    /// to its protocol, text between capture tokens to a PROCESS_COMMUNICATION
+    /// event, the rest to its channel; with a copy in the main log at debug
+    /// level and PROCESS_LOG events where enabled, as 4.3 does.
     pub(crate) fn write_output(
         &mut self,
         id: ProcId,
         stream: Stream,
         data: &[u8],
     ) -> Option<Congestion> {
+        let slot = self.procs.get_mut(&id)?;
+        if stream == Stream::Stdout && slot.listener.is_some() {
+            return self.write_listener_stdout(id, data);
+        }
+        let index = match stream {
+            Stream::Stdout => 0,
+            Stream::Stderr => 1,
+        };
+        let pieces = match slot.capture[index].as_mut() {
+            Some(capture) if !data.is_empty() => capture.feed(data),
+            // The flood path: no capture, straight to the channel.
+            _ => return self.log_output(id, stream, data, true),
+        };
+        let mut congestion = None;
+        for piece in pieces {
+            match piece {
+                Piece::Normal(text) => congestion = self.log_output(id, stream, &text, true),
+                Piece::Captured(text) => {
+                    self.log_output(id, stream, &text, false);
+                }
+                Piece::Communication(text) => self.communication_event(id, stream, &text),
+            }
+        }
+        congestion
+    }
+
+    /// 4.3's `_log`: to the channel (unless captured), the main log's debug
+    /// copy and a PROCESS_LOG event. An empty slice flushes a stream's
+    /// backlog. No allocation per chunk unless a copy goes to the main log
+    /// (debug), escapes are stripped or an event is wanted.
+    fn log_output(
+        &mut self,
+        id: ProcId,
+        stream: Stream,
+        data: &[u8],
+        to_channel: bool,
+    ) -> Option<Congestion> {
         let strip = self.config.supervisord.strip_ansi;
-        // On the flood path: no allocation per chunk unless a copy goes to
-        // the main log (debug) or escapes are stripped.
         let slot = self.procs.get_mut(&id)?;
         let channel = match stream {
             Stream::Stderr if !slot.config.redirect_stderr => &mut slot.stderr,
@@ -488,16 +526,51 @@ impl Core {
         } else {
             data
         };
-        let notice = channel.write(data);
-        let congestion = channel.congestion();
-        if let Some(notice) = notice {
-            self.log.log(notice.level(), &notice.to_string());
+        let mut congestion = None;
+        if to_channel {
+            let notice = channel.write(data);
+            congestion = channel.congestion();
+            if let Some(notice) = notice {
+                self.log.log(notice.level(), &notice.to_string());
+            }
         }
         if !data.is_empty() && self.log.enabled(crate::config::LogLevel::Debug) {
             self.log.log(
                 crate::config::LogLevel::Debug,
                 &main_log_copy(&slot.config.name, stream, data),
             );
+        }
+        self.output_event(id, stream, data);
+        congestion
+    }
+
+    /// A listener's stdout: logged as 4.3's PEventListenerDispatcher logs
+    /// it (the main log shows the raw bytes), then read as the protocol.
+    fn write_listener_stdout(&mut self, id: ProcId, data: &[u8]) -> Option<Congestion> {
+        let strip = self.config.supervisord.strip_ansi;
+        let slot = self.procs.get_mut(&id)?;
+        if !data.is_empty() && self.log.enabled(crate::config::LogLevel::Debug) {
+            self.log.log(
+                crate::config::LogLevel::Debug,
+                &format!(
+                    "{} stdout output:\n{}",
+                    repr(&slot.config.name),
+                    bytes_repr(data)
+                ),
+            );
+        }
+        let text = if strip {
+            super::output::strip_ansi(data)
+        } else {
+            data.to_vec()
+        };
+        let notice = slot.stdout.write(&text);
+        let congestion = slot.stdout.congestion();
+        if let Some(notice) = notice {
+            self.log.log(notice.level(), &notice.to_string());
+        }
+        if !data.is_empty() {
+            self.listener_output(id, data);
         }
         congestion
     }

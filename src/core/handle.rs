@@ -294,6 +294,14 @@ impl Handle {
         })
     }
 
+    // ----- events -------------------------------------------------------------------
+
+    /// sendRemoteCommEvent: a REMOTE_COMMUNICATION event for the pools
+    /// that subscribe to it.
+    pub fn send_remote_comm(&self, kind: &str, data: &str) {
+        self.get((), |c| c.remote_communication(kind, data))
+    }
+
     // ----- stdin and logs ---------------------------------------------------------
 
     pub fn send_stdin(&self, spec: &str, data: Vec<u8>) -> Result<(), Error> {

@@ -7,9 +7,13 @@
 //! the core is ever held across an await or leaves this module.
 
 mod children;
+mod comm;
 mod error;
+mod events;
 mod handle;
+mod listener;
 mod names;
+mod notify;
 mod output;
 mod timers;
 mod view;
@@ -106,6 +110,13 @@ struct ProcSlot {
     io: Option<ChildIo>,
     /// Bumped at each spawn so events of an earlier child are recognised.
     generation: u64,
+    /// An event listener's protocol state (listeners only; new at each spawn).
+    listener: Option<listener::Protocol>,
+    /// The event a BUSY listener holds, with its pool serial.
+    held: Option<(Rc<events::Event>, u64)>,
+    /// PROCESS_COMMUNICATION capture for stdout and stderr, when
+    /// `*_capture_maxbytes` is set.
+    capture: [Option<comm::Capture>; 2],
 }
 
 /// An active process group.
@@ -113,6 +124,8 @@ struct GroupSlot {
     config: config::Group,
     /// Processes in config order.
     procs: Vec<ProcId>,
+    /// An event listener pool's buffer.
+    pool: Option<notify::Pool>,
 }
 
 /// The daemon.
@@ -143,6 +156,14 @@ struct Core {
     /// The URL children find in SUPERVISOR_SERVER_URL.
     server_url: Option<String>,
     zone: crate::timefmt::Zone,
+    /// The serial of the last event a pool accepted (4.3's GlobalSerial).
+    event_serial: Option<u64>,
+    /// TICK_n bookkeeping for the tick task.
+    ticks: notify::Ticks,
+    /// Rung when the set of subscribed tick periods may have changed.
+    tick_bell: Sender<()>,
+    /// SUPERVISOR_STATE_CHANGE_STOPPING was sent for this shutdown.
+    stopping_announced: bool,
 }
 
 /// Everything the core needs from the daemon's setup.
@@ -199,6 +220,7 @@ impl Core {
     fn new(setup: Setup) -> (Shared, Receiver<Outcome>) {
         let (deadlines, deadline_bell) = Deadlines::new();
         let (done, done_rx) = smol::channel::bounded(1);
+        let (tick_bell, tick_rx) = smol::channel::bounded(1);
         let executor = setup.executor.clone();
         let core = Rc::new_cyclic(|me| {
             RefCell::new(Core {
@@ -220,10 +242,17 @@ impl Core {
                 executor: setup.executor,
                 me: me.clone(),
                 zone: setup.zone,
+                event_serial: None,
+                ticks: notify::Ticks::new(unix_secs(SystemTime::now())),
+                tick_bell,
+                stopping_announced: false,
             })
         });
         executor
             .spawn(timer_task(Rc::downgrade(&core), deadline_bell))
+            .detach();
+        executor
+            .spawn(notify::tick_task(Rc::downgrade(&core), tick_rx))
             .detach();
         (core, done_rx)
     }
@@ -233,14 +262,36 @@ impl Core {
     /// Adds every group of the current config and starts the autostart ones,
     /// group by group in priority order, as 4.3 does at startup.
     fn add_all_groups(&mut self) {
+        // As 4.3's run(): every group first (each announced), then
+        // SUPERVISOR_STATE_CHANGE_RUNNING, then the autostarts in order.
         let names: Vec<String> = self.config.groups.iter().map(|g| g.name.clone()).collect();
+        let mut added = Vec::new();
         for name in names {
-            let _ = self.add_group(&name);
+            if let Ok(ids) = self.insert_group(&name) {
+                added.extend(ids);
+            }
         }
+        self.stopping_announced = false;
+        self.notify(events::EventKind::SupervisorRunning, String::new);
+        for id in added {
+            self.apply(id, Event::AutoStart);
+        }
+        self.settle();
     }
 
-    /// `addProcessGroup`: activates a group from the last config read.
+    /// `addProcessGroup`: activates a group from the last config read and
+    /// starts its autostart processes.
     fn add_group(&mut self, name: &str) -> Result<(), Error> {
+        for id in self.insert_group(name)? {
+            self.apply(id, Event::AutoStart);
+        }
+        self.settle();
+        Ok(())
+    }
+
+    /// Activates a group (announced with PROCESS_GROUP_ADDED, which its own
+    /// pool receives too); returns its processes, not started.
+    fn insert_group(&mut self, name: &str) -> Result<Vec<ProcId>, Error> {
         if self.groups.iter().any(|g| g.config.name == name) {
             return Err(Error::new(ErrorKind::AlreadyAdded, name));
         }
@@ -262,11 +313,19 @@ impl Core {
                     stderr,
                     io: None,
                     generation: 0,
+                    listener: None,
+                    held: None,
+                    capture: [
+                        pconfig.stdout.capture_maxbytes,
+                        pconfig.stderr.capture_maxbytes,
+                    ]
+                    .map(|max| (max > 0).then(|| comm::Capture::new(max as usize))),
                 },
             );
             ids.push(id);
         }
         let slot = GroupSlot {
+            pool: gconfig.pool.as_ref().map(notify::Pool::new),
             config: gconfig,
             procs: ids.clone(),
         };
@@ -279,11 +338,11 @@ impl Core {
             })
             .unwrap_or(self.groups.len());
         self.groups.insert(pos, slot);
-        for id in ids {
-            self.apply(id, Event::AutoStart);
-        }
-        self.settle();
-        Ok(())
+        let _ = self.tick_bell.try_send(());
+        self.notify(events::EventKind::ProcessGroupAdded, || {
+            events::process_group(name)
+        });
+        Ok(ids)
     }
 
     /// `removeProcessGroup`: only a group whose processes are all stopped.
@@ -299,6 +358,11 @@ impl Core {
             self.deadlines.cancel(id);
             self.procs.remove(&id);
         }
+        let _ = self.tick_bell.try_send(());
+        self.notify(events::EventKind::ProcessGroupRemoved, || {
+            events::process_group(name)
+        });
+        self.settle();
         Ok(())
     }
 
@@ -724,12 +788,6 @@ impl Core {
 
     // ----- events -----------------------------------------------------------
 
-    /// Entry point for tasks: one event for one process, then bookkeeping.
-    fn event(&mut self, id: ProcId, event: Event) {
-        self.apply(id, event);
-        self.settle();
-    }
-
     /// The timer task's entry: every deadline that has passed.
     fn fire_deadlines(&mut self) {
         for id in self.deadlines.take_due(Instant::now()) {
@@ -750,9 +808,14 @@ impl Core {
             let Some(slot) = self.procs.get_mut(&id) else {
                 return;
             };
+            // 4.3 renders a state event's pid before an exit clears it.
+            let pid_before = slot.rec.pid;
             let actions = state::step(&mut slot.rec, &slot.params, event, ctx);
             let mut follow = Vec::new();
             for action in actions {
+                if let Action::Transition { from, to } = action {
+                    self.state_changed(id, from, to, pid_before);
+                }
                 if let Some(next) = self.perform(id, action) {
                     follow.push(next);
                 }
@@ -808,8 +871,10 @@ impl Core {
         }
     }
 
-    /// After a batch of events: wake waiters and move a shutdown along.
+    /// After a batch of events: hand events to ready listeners, wake
+    /// waiters and move a shutdown along.
     fn settle(&mut self) {
+        self.dispatch_pools();
         loop {
             if self.changed {
                 self.changed = false;
@@ -847,6 +912,10 @@ impl Core {
             return;
         }
         self.mood = mood;
+        if !self.stopping_announced {
+            self.stopping_announced = true;
+            self.notify(events::EventKind::SupervisorStopping, String::new);
+        }
         self.stop_queue = Some(self.group_names());
         self.settle();
     }
@@ -929,7 +998,10 @@ impl Core {
             return;
         }
         slot.io = None;
-        self.event(id, Event::Exited { status });
+        self.apply(id, Event::Exited { status });
+        // As 4.3's finish(): an event the listener held goes back to its pool.
+        self.reject_held(id);
+        self.settle();
     }
 }
 

@@ -370,8 +370,14 @@ async fn supervisor_method(core: &Handle, method: &str, args: &Args<'_>) -> Repl
         }
         "sendRemoteCommEvent" => {
             args.arity(2, 2)?;
-            // No event listeners are served yet; 4.3 also answers true when
-            // nobody subscribes to REMOTE_COMMUNICATION.
+            // 4.3 formats both with '%s': any value is accepted.
+            let text = |i: usize| {
+                args.params
+                    .get(i)
+                    .map(crate::pytext::str_value)
+                    .unwrap_or_default()
+            };
+            core.send_remote_comm(&text(0), &text(1));
             Ok(Value::Bool(true))
         }
         _ => Err(Code::UnknownMethod.bare()),
