@@ -18,4 +18,5 @@ mod logs;
 mod pidproxy;
 mod reload;
 mod rpc;
+mod superlance;
 mod web;
