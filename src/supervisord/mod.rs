@@ -259,12 +259,53 @@ pub fn main(args: Vec<OsString>) -> u8 {
     }
 }
 
-/// Lines to log once the main log is open.
+/// What setting the uid says, to log once the main log is open (4.3's
+/// parse_criticals and parse_infos from set_uid_or_exit, and its rlimit
+/// infos at the first start).
 #[derive(Default)]
 struct Early {
     criticals: Vec<String>,
-    warnings: Vec<String>,
     infos: Vec<String>,
+}
+
+const RUNNING_AS_ROOT: &str = "Supervisor is running as root.  Privileges were not dropped because no user is \
+     specified in the config file.  If you intend to run as root, you can set user=root in the config file to \
+     avoid this message.";
+
+/// Logs what 4.3's make_logger logs as the log opens, at the first start and
+/// after each restart: the criticals, the config's warnings, then the infos
+/// (the included files, then `early`'s).
+fn log_parse_lines(say: Say, config: &Config, early: &Early) {
+    for line in &early.criticals {
+        say(LogLevel::Critical, line);
+    }
+    for line in &config.warnings {
+        say(LogLevel::Warn, line);
+    }
+    for line in config.infos.iter().chain(&early.infos) {
+        say(LogLevel::Info, line);
+    }
+}
+
+/// The uid lines 4.3 logs again on a restart, where its set_uid_or_exit
+/// runs again: the root warning, or the uid it (still) runs as. The uid is
+/// not changed after the first start; a `user=` naming another uid is only
+/// applied by a fresh start.
+fn restart_lines(config: &Config) -> Early {
+    let mut early = Early::default();
+    let uid = rustix::process::getuid().as_raw();
+    match &config.supervisord.user {
+        None if uid == 0 => early.criticals.push(RUNNING_AS_ROOT.to_string()),
+        None => {}
+        Some(user) => {
+            if let Ok(record) = crate::users::find_user(user) {
+                if record.uid == uid {
+                    early.infos.push(format!("Set uid to user {uid} succeeded"));
+                }
+            }
+        }
+    }
+    early
 }
 
 fn open_main_log(config: &Config, zone: &crate::timefmt::Zone) -> MainLog {
@@ -326,17 +367,8 @@ fn run(source: Source, config: Config) -> Result<(), String> {
     let mut early = Early::default();
     let am_root = rustix::process::getuid().is_root();
     match &config.supervisord.user {
-        Some(user) => {
-            if let Some(line) = crate::daemon::drop_privileges(user)? {
-                early.infos.push(line);
-            }
-        }
-        None if am_root => early.criticals.push(
-            "Supervisor is running as root.  Privileges were not dropped because no user is specified in the \
-             config file.  If you intend to run as root, you can set user=root in the config file to avoid this \
-             message."
-                .to_string(),
-        ),
+        Some(user) => early.infos.push(crate::daemon::drop_privileges(user)?),
+        None if am_root => early.criticals.push(RUNNING_AS_ROOT.to_string()),
         None => {}
     }
     early.infos.extend(crate::daemon::ensure_rlimits(
@@ -358,16 +390,8 @@ fn run(source: Source, config: Config) -> Result<(), String> {
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(config.supervisord.umask));
     let zone = crate::timefmt::Zone::from_env();
     let log = open_main_log(&config, &zone);
-    for line in &early.criticals {
-        log.log(LogLevel::Critical, line);
-    }
-    for line in config.warnings.iter().chain(&early.warnings) {
-        log.log(LogLevel::Warn, line);
-    }
-    for line in &early.infos {
-        log.log(LogLevel::Info, line);
-    }
     let say = |level: LogLevel, message: &str| log.log(level, message);
+    log_parse_lines(&say, &config, &early);
     clear_auto_logs(&config, &say);
     let listeners = bind_all(&config, &say)?;
 
@@ -438,9 +462,7 @@ fn run(source: Source, config: Config) -> Result<(), String> {
             fresh.clone(),
             main_log_changed.then(|| open_main_log(&fresh, &zone)),
         );
-        for line in &fresh.warnings {
-            say(LogLevel::Warn, line);
-        }
+        log_parse_lines(&say, &fresh, &restart_lines(&fresh));
         clear_auto_logs(&fresh, &say);
         write_pidfile(&fresh, &say);
         if rebind {
