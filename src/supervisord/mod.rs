@@ -212,7 +212,8 @@ pub fn main(args: Vec<OsString>) -> u8 {
     let parsed = match parse_args(&words, &host) {
         Ok(parsed) => parsed,
         Err(Stop::Help) => {
-            print!("{}", USAGE.replace("%s", &progname));
+            // 4.3 prints its docstring and a newline.
+            println!("{}", USAGE.replace("%s", &progname));
             return 0;
         }
         Err(Stop::Version) => {
