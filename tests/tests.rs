@@ -14,6 +14,7 @@ mod http;
 mod identity;
 mod init;
 mod logs;
+mod modes;
 mod pidproxy;
 mod reload;
 mod rpc;
