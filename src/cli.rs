@@ -28,6 +28,11 @@ const MODES: &[Mode] = &[
         summary: "run a program and forward signals to the pid in its pidfile",
         run: crate::pidproxy::main,
     },
+    Mode {
+        name: "echo_supervisord_conf",
+        summary: "print a sample configuration file to stdout",
+        run: crate::echo::main,
+    },
 ];
 
 fn usage() -> String {
@@ -38,7 +43,7 @@ fn usage() -> String {
         crate::SUPERVISOR_COMPAT_VERSION
     );
     for mode in MODES {
-        text.push_str(&format!("  {:<14} {}\n", mode.name, mode.summary));
+        text.push_str(&format!("  {:<22} {}\n", mode.name, mode.summary));
     }
     text.push_str("\nRun `supervisor <mode> --help` for the options of a mode.\n");
     text

@@ -8,13 +8,14 @@ use std::path::Path;
 
 use rustix::process::{Resource, Rlimit};
 
-/// `user=` for the daemon (4.3's set_uid_or_exit). Ok(Some(info line)) when
-/// the uid changed, Ok(None) when nothing needed doing.
-pub fn drop_privileges(user: &str) -> Result<Option<String>, String> {
+/// `user=` for the daemon (4.3's set_uid_or_exit). Ok(the info line 4.3
+/// logs, naming the uid), also when the uid already was that one.
+pub fn drop_privileges(user: &str) -> Result<String, String> {
     let record = crate::users::find_user(user)?;
     let current = rustix::process::getuid().as_raw();
+    let done = format!("Set uid to user {} succeeded", record.uid);
     if current == record.uid {
-        return Ok(None);
+        return Ok(done);
     }
     if current != 0 {
         return Err("Can't drop privilege as nonroot user".to_string());
@@ -31,7 +32,7 @@ pub fn drop_privileges(user: &str) -> Result<Option<String>, String> {
         .map_err(|_| "Could not set group id of effective user".to_string())?;
     rustix::thread::set_thread_uid(rustix::process::Uid::from_raw(record.uid))
         .map_err(|e| format!("Could not set user id of effective user: {e}"))?;
-    Ok(Some(format!("Set uid to user {user} succeeded")))
+    Ok(done)
 }
 
 /// 4.3's set_rlimits_or_exit for one resource: raise the soft limit to

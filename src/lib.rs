@@ -35,8 +35,9 @@
 //!   else of the core.
 //! - `ctl`: supervisorctl, a client only: it shares `rpc`'s value and codec
 //!   and `config`, never `core`, never spawns.
-//! - `pidproxy`: stands alone. `timefmt`, `pytext`, `base64`, `users`: small
-//!   pure helpers (local time, Python's text rules, base64, passwd/group).
+//! - `pidproxy` stands alone; `echo` prints the sample configuration.
+//!   `timefmt`, `pytext`, `base64`, `users`: small pure helpers (local
+//!   time, Python's text rules, base64, passwd/group).
 //!
 //! # Data flow
 //! ```text
@@ -60,6 +61,7 @@ pub mod config;
 mod core;
 mod ctl;
 mod daemon;
+mod echo;
 pub mod http;
 mod log;
 mod pidproxy;

@@ -15,6 +15,7 @@ mod http;
 mod identity;
 mod init;
 mod logs;
+mod modes;
 mod pidproxy;
 mod reload;
 mod rpc;

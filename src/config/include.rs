@@ -20,12 +20,14 @@ pub(super) fn read_document(path: &Path, shown: &Path) -> Result<Document, Confi
 
 /// `[include] files=`: space-separated globs relative to the main file's
 /// directory, each one's matches read in sorted order. As in 4.3 only the
-/// main file's `[include]` counts.
+/// main file's `[include]` counts. Each file found is named in `infos`, as
+/// 4.3 names it (the path the glob gave) before reading it.
 pub(super) fn read_includes(
     doc: &mut Document,
     main: &Path,
     names: &Names,
     warnings: &mut Vec<String>,
+    infos: &mut Vec<String>,
 ) -> Result<(), ConfigError> {
     let Some(section) = doc.section("include") else {
         return Ok(());
@@ -50,6 +52,7 @@ pub(super) fn read_includes(
         found.extend(matches);
     }
     for file in found {
+        infos.push(format!("Included extra file \"{file}\" during parsing"));
         let path = PathBuf::from(values::normpath(&file));
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,

@@ -232,6 +232,10 @@ pub struct Config {
     /// Lines worth logging once the log is open (e.g. an include glob that
     /// matched nothing, an unsupported section that was skipped).
     pub warnings: Vec<String>,
+    /// Lines 4.3 logs at INFO once the log is open, after the warnings:
+    /// `Included extra file "PATH" during parsing` for each file an
+    /// `[include]` pulled in, in the order they were read.
+    pub infos: Vec<String>,
 }
 
 /// A configuration problem, rendered as one line naming where it is.
@@ -491,9 +495,10 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 pub fn load_with(path: &Path, host: &Host) -> Result<Config, ConfigError> {
     let main = values::normalize_path(&path.to_string_lossy(), host);
     let mut warnings = Vec::new();
+    let mut infos = Vec::new();
     let mut doc = read_document(&main, path)?;
     let os_names = base_names(host, &[]);
-    read_includes(&mut doc, &main, &os_names, &mut warnings)?;
+    read_includes(&mut doc, &main, &os_names, &mut warnings, &mut infos)?;
 
     let section = doc.section("supervisord").ok_or_else(|| {
         ConfigError::in_file(&main, ".ini file does not include supervisord section")
@@ -528,6 +533,7 @@ pub fn load_with(path: &Path, host: &Host) -> Result<Config, ConfigError> {
         supervisorctl,
         groups,
         warnings,
+        infos,
     })
 }
 
@@ -1459,6 +1465,17 @@ mod tests {
                      configuration file may include others",
                     dir.s()
                 ),
+            ]
+        );
+        // 4.3's INFO lines, in reading order, with the paths the globs gave.
+        let included =
+            |rel: &str| format!("Included extra file \"{}/{rel}\" during parsing", dir.s());
+        assert_eq!(
+            c.infos,
+            vec![
+                included("conf.d/a.conf"),
+                included("conf.d/b.conf"),
+                included("extra/x.ini")
             ]
         );
     }

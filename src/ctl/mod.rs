@@ -15,7 +15,7 @@ mod format;
 mod help;
 mod interrupt;
 mod lineedit;
-mod options;
+pub(crate) mod options;
 mod py;
 mod raised;
 mod shell;

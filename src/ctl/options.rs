@@ -56,8 +56,19 @@ pub struct FileSettings {
 /// Options as `getopt` returns them: (`-x` or `--long`, value).
 type OptionPairs = Vec<(String, String)>;
 
-/// Python's `getopt.getopt`: (option, value) pairs and the remaining args.
+/// Python's `getopt.getopt` with supervisorctl's options.
 pub fn getopt(args: &[String]) -> Result<(OptionPairs, Vec<String>), String> {
+    getopt_with(args, SHORT_OPTIONS, &LONG_OPTIONS)
+}
+
+/// Python's `getopt.getopt(args, short, long)`: (option, value) pairs and
+/// the remaining args. `short` is getopt's string (`"hc:"`), `long` its list
+/// (`"configuration="` takes a value); supervisord parses with it too.
+pub(crate) fn getopt_with(
+    args: &[String],
+    short: &str,
+    long: &[&str],
+) -> Result<(OptionPairs, Vec<String>), String> {
     let mut opts = Vec::new();
     let mut rest = args.to_vec();
     while let Some(first) = rest.first().cloned() {
@@ -68,12 +79,12 @@ pub fn getopt(args: &[String]) -> Result<(OptionPairs, Vec<String>), String> {
         if first == "--" {
             break;
         }
-        if let Some(long) = first.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
+        if let Some(given) = first.strip_prefix("--") {
+            let (name, inline) = match given.split_once('=') {
                 Some((n, v)) => (n.to_string(), Some(v.to_string())),
-                None => (long.to_string(), None),
+                None => (given.to_string(), None),
             };
-            let (takes_value, full) = long_has_arg(&name)?;
+            let (takes_value, full) = long_has_arg(long, &name)?;
             let value = if takes_value {
                 match inline {
                     Some(v) => v,
@@ -90,7 +101,7 @@ pub fn getopt(args: &[String]) -> Result<(OptionPairs, Vec<String>), String> {
             let mut chars: Vec<char> = first.chars().skip(1).collect();
             while !chars.is_empty() {
                 let opt = chars.remove(0);
-                if short_has_arg(opt)? {
+                if short_has_arg(short, opt)? {
                     let value = if !chars.is_empty() {
                         chars.drain(..).collect()
                     } else if !rest.is_empty() {
@@ -108,8 +119,8 @@ pub fn getopt(args: &[String]) -> Result<(OptionPairs, Vec<String>), String> {
     Ok((opts, rest))
 }
 
-fn long_has_arg(name: &str) -> Result<(bool, String), String> {
-    let possible: Vec<&str> = LONG_OPTIONS
+fn long_has_arg(long: &[&str], name: &str) -> Result<(bool, String), String> {
+    let possible: Vec<&str> = long
         .iter()
         .copied()
         .filter(|o| o.starts_with(name))
@@ -132,8 +143,8 @@ fn long_has_arg(name: &str) -> Result<(bool, String), String> {
     }
 }
 
-fn short_has_arg(opt: char) -> Result<bool, String> {
-    let spec: Vec<char> = SHORT_OPTIONS.chars().collect();
+fn short_has_arg(short: &str, opt: char) -> Result<bool, String> {
+    let spec: Vec<char> = short.chars().collect();
     for (i, c) in spec.iter().enumerate() {
         if *c == opt && opt != ':' {
             return Ok(spec.get(i + 1) == Some(&':'));

@@ -44,132 +44,269 @@ Options:
 --minprocs NUM  -- the minimum number of processes available for start success
 ";
 
-/// supervisord's flags that override a `[supervisord]` key: (short, long,
-/// the key, whether it takes a value).
-const FLAGS: &[(&str, &str, &str, bool)] = &[
-    ("-n", "--nodaemon", "nodaemon", false),
-    ("-s", "--silent", "silent", false),
-    ("-k", "--nocleanup", "nocleanup", false),
-    ("-t", "--strip_ansi", "strip_ansi", false),
-    ("-u", "--user", "user", true),
-    ("-m", "--umask", "umask", true),
-    ("-d", "--directory", "directory", true),
-    ("-l", "--logfile", "logfile", true),
-    ("-y", "--logfile_maxbytes", "logfile_maxbytes", true),
-    ("-z", "--logfile_backups", "logfile_backups", true),
-    ("-e", "--loglevel", "loglevel", true),
-    ("-j", "--pidfile", "pidfile", true),
-    ("-i", "--identifier", "identifier", true),
-    ("-q", "--childlogdir", "childlogdir", true),
-    ("-a", "--minfds", "minfds", true),
-    ("", "--minprocs", "minprocs", true),
+/// getopt's view of 4.3's ServerOptions: its short option string and long
+/// option list (4.3's `--profile_options`, which runs the daemon under
+/// Python's profiler, is not among them).
+const SHORT_OPTIONS: &str = "h?c:vnu:m:d:l:y:z:e:j:i:q:a:kts";
+const LONG_OPTIONS: &[&str] = &[
+    "help",
+    "configuration=",
+    "version",
+    "nodaemon",
+    "user=",
+    "umask=",
+    "directory=",
+    "logfile=",
+    "logfile_maxbytes=",
+    "logfile_backups=",
+    "loglevel=",
+    "pidfile=",
+    "identifier=",
+    "childlogdir=",
+    "minfds=",
+    "minprocs=",
+    "nocleanup",
+    "strip_ansi",
+    "silent",
+];
+
+/// supervisord's options that set a `[supervisord]` key: (short, long, the
+/// key). Flags take no value.
+const FLAGS: &[(&str, &str, &str)] = &[
+    ("-n", "--nodaemon", "nodaemon"),
+    ("-s", "--silent", "silent"),
+    ("-k", "--nocleanup", "nocleanup"),
+    ("-t", "--strip_ansi", "strip_ansi"),
+    ("-u", "--user", "user"),
+    ("-m", "--umask", "umask"),
+    ("-d", "--directory", "directory"),
+    ("-l", "--logfile", "logfile"),
+    ("-y", "--logfile_maxbytes", "logfile_maxbytes"),
+    ("-z", "--logfile_backups", "logfile_backups"),
+    ("-e", "--loglevel", "loglevel"),
+    ("-j", "--pidfile", "pidfile"),
+    ("-i", "--identifier", "identifier"),
+    ("-q", "--childlogdir", "childlogdir"),
+    ("-a", "--minfds", "minfds"),
+    ("", "--minprocs", "minprocs"),
 ];
 
 /// Somewhere to say a line of the main log: the log itself before the core
 /// exists, the core's handle after.
 type Say<'a> = &'a dyn Fn(LogLevel, &str);
 
-/// A usage error: printed with 4.3's "For help" line, exit status 2.
-struct Usage(String);
-
-type Parsed = (Option<PathBuf>, Vec<(&'static str, String)>);
-
-fn parse_args(args: Vec<OsString>) -> Result<Result<Parsed, u8>, Usage> {
-    let mut p = pico_args::Arguments::from_vec(args);
-    if p.contains(["-h", "--help"]) {
-        print!("{}", USAGE.replace("%s", "supervisord"));
-        return Ok(Err(0));
-    }
-    if p.contains(["-v", "--version"]) {
-        println!("{}", crate::SUPERVISOR_COMPAT_VERSION);
-        return Ok(Err(0));
-    }
-    let config = p
-        .opt_value_from_str::<_, String>(["-c", "--configuration"])
-        .map_err(|e| Usage(format!("option -c requires argument ({e})")))?
-        .map(PathBuf::from);
-    let mut overrides = Vec::new();
-    for &(short, long, key, takes_value) in FLAGS {
-        if takes_value {
-            let found = if short.is_empty() {
-                p.opt_value_from_str::<_, String>(long)
-            } else {
-                p.opt_value_from_str::<_, String>([short, long])
-            };
-            if let Some(value) =
-                found.map_err(|e| Usage(format!("option {long} requires argument ({e})")))?
-            {
-                overrides.push((key, value));
-            }
-        } else if p.contains([short, long]) {
-            overrides.push((key, String::new()));
-        }
-    }
-    let rest = p.finish();
-    if let Some(first) = rest.first() {
-        let first = first.to_string_lossy();
-        return Err(Usage(if first.starts_with('-') {
-            format!("option {first} not recognized")
-        } else {
-            format!("positional arguments are not supported: {first}")
-        }));
-    }
-    Ok(Ok((config, overrides)))
+/// Why the command line ends the program before it starts.
+#[derive(Debug, PartialEq, Eq)]
+enum Stop {
+    /// `-h`, `-?`, `--help`: the usage text on stdout, status 0.
+    Help,
+    /// `-v`, `--version`: the version on stdout, status 0.
+    Version,
+    /// A usage error: printed with 4.3's "For help" line, status 2.
+    Usage(String),
 }
 
-fn usage_error(message: &str) -> u8 {
+/// What the command line asks for.
+#[derive(Debug)]
+struct Parsed {
+    config: Option<PathBuf>,
+    overrides: Vec<Override>,
+    /// `-u`: 4.3 checks the user only once the config file was read, so a
+    /// config error is reported first.
+    user: Option<Result<Override, String>>,
+}
+
+/// 4.3's `Options.realize` on `args` (without the program name): getopt,
+/// then no positional arguments, then each option in the order given (help
+/// and version end the parse where they stand, a bad value or a repeated
+/// option is a usage error).
+fn parse_args(args: &[String], host: &config::Host) -> Result<Parsed, Stop> {
+    let (opts, rest) =
+        crate::ctl::options::getopt_with(args, SHORT_OPTIONS, LONG_OPTIONS).map_err(Stop::Usage)?;
+    if !rest.is_empty() {
+        let listed: Vec<String> = rest.iter().map(|a| crate::pytext::repr_str(a)).collect();
+        return Err(Stop::Usage(format!(
+            "positional arguments are not supported: [{}]",
+            listed.join(", ")
+        )));
+    }
+    let mut parsed = Parsed {
+        config: None,
+        overrides: Vec::new(),
+        user: None,
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (opt, value) in &opts {
+        let key = match opt.as_str() {
+            "-h" | "-?" | "--help" => return Err(Stop::Help),
+            "-v" | "--version" => return Err(Stop::Version),
+            "-c" | "--configuration" => "configuration",
+            other => FLAGS
+                .iter()
+                .find(|(short, long, _)| other == *short || other == *long)
+                .map(|&(_, _, key)| key)
+                .ok_or_else(|| Stop::Usage(format!("option {other} not recognized")))?,
+        };
+        let conflict = seen.contains(&key);
+        seen.push(key);
+        match key {
+            "configuration" => {
+                if conflict {
+                    return Err(conflicting(opt));
+                }
+                parsed.config = Some(PathBuf::from(value));
+            }
+            "user" => {
+                if conflict {
+                    return Err(conflicting(opt));
+                }
+                parsed.user = Some(Override::parse(key, value, host));
+            }
+            _ => {
+                // 4.3 converts the value first, then looks for a repeat.
+                let parsed_value = Override::parse(key, value, host).map_err(|why| {
+                    Stop::Usage(format!(
+                        "invalid value for {opt} {}: {why}",
+                        crate::pytext::repr_str(value)
+                    ))
+                })?;
+                if conflict {
+                    return Err(conflicting(opt));
+                }
+                parsed.overrides.push(parsed_value);
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+fn conflicting(opt: &str) -> Stop {
+    Stop::Usage(format!(
+        "conflicting command line option {}",
+        crate::pytext::repr_str(opt)
+    ))
+}
+
+/// 4.3's usage error: the message, then where to get help; status 2.
+fn usage_error(progname: &str, message: &str) -> u8 {
     eprintln!("Error: {message}");
-    eprintln!("For help, use supervisord -h");
+    eprintln!("For help, use {progname} -h");
     2
 }
 
 /// Entry point of the supervisord mode.
 pub fn main(args: Vec<OsString>) -> u8 {
-    let (config_path, overrides) = match parse_args(args.into_iter().skip(1).collect()) {
-        Ok(Ok(parsed)) => parsed,
-        Ok(Err(code)) => return code,
-        Err(Usage(message)) => return usage_error(&message),
-    };
-    let host = config::Host::current();
-    let overrides: Result<Vec<Override>, String> = overrides
+    // 4.3 names itself by sys.argv[0], the script's path.
+    let progname = crate::ctl::options::progname(
+        &args
+            .first()
+            .map(|a| a.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "supervisord".into()),
+    );
+    let words: Vec<String> = args
         .iter()
-        .map(|(key, value)| Override::parse(key, value, &host))
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let Some(path) = config_path.or_else(config::search) else {
+    let host = config::Host::current();
+    let parsed = match parse_args(&words, &host) {
+        Ok(parsed) => parsed,
+        Err(Stop::Help) => {
+            // 4.3 prints its docstring and a newline.
+            println!("{}", USAGE.replace("%s", &progname));
+            return 0;
+        }
+        Err(Stop::Version) => {
+            println!("{}", crate::SUPERVISOR_COMPAT_VERSION);
+            return 0;
+        }
+        Err(Stop::Usage(message)) => return usage_error(&progname, &message),
+    };
+    let Some(path) = parsed.config.or_else(config::search) else {
         let paths: Vec<String> = config::search_paths()
             .iter()
             .map(|p| p.display().to_string())
             .collect();
-        return usage_error(&format!(
-            "No config file found at default paths ({}); use the -c option to specify a config file at a different path",
-            paths.join(", ")
-        ));
+        return usage_error(
+            &progname,
+            &format!(
+                "No config file found at default paths ({}); use the -c option to specify a config file at a different path",
+                paths.join(", ")
+            ),
+        );
     };
-    let overrides = match overrides {
-        Ok(overrides) => overrides,
-        Err(e) => return usage_error(&e),
-    };
+    let mut overrides = parsed.overrides;
+    let mut bad_user = None;
+    match parsed.user {
+        Some(Ok(user)) => overrides.push(user),
+        Some(Err(why)) => bad_user = Some(why),
+        None => {}
+    }
     let source = Source::new(path, overrides);
     let config = match source.load() {
         Ok(config) => config,
         Err(e) => {
             eprintln!("{e}");
-            eprintln!("For help, use supervisord -h");
+            eprintln!("For help, use {progname} -h");
             return 2;
         }
     };
+    if let Some(why) = bad_user {
+        return usage_error(&progname, &why);
+    }
     match run(source, config) {
         Ok(()) => 0,
-        Err(message) => usage_error(&message),
+        Err(message) => usage_error(&progname, &message),
     }
 }
 
-/// Lines to log once the main log is open.
+/// What setting the uid says, to log once the main log is open (4.3's
+/// parse_criticals and parse_infos from set_uid_or_exit, and its rlimit
+/// infos at the first start).
 #[derive(Default)]
 struct Early {
     criticals: Vec<String>,
-    warnings: Vec<String>,
     infos: Vec<String>,
+}
+
+const RUNNING_AS_ROOT: &str = "Supervisor is running as root.  Privileges were not dropped because no user is \
+     specified in the config file.  If you intend to run as root, you can set user=root in the config file to \
+     avoid this message.";
+
+/// Logs what 4.3's make_logger logs as the log opens, at the first start and
+/// after each restart: the criticals, the config's warnings, then the infos
+/// (the included files, then `early`'s).
+fn log_parse_lines(say: Say, config: &Config, early: &Early) {
+    for line in &early.criticals {
+        say(LogLevel::Critical, line);
+    }
+    for line in &config.warnings {
+        say(LogLevel::Warn, line);
+    }
+    for line in config.infos.iter().chain(&early.infos) {
+        say(LogLevel::Info, line);
+    }
+}
+
+/// The uid lines 4.3 logs again on a restart, where its set_uid_or_exit
+/// runs again: the root warning, or the uid it (still) runs as. The uid is
+/// not changed after the first start; a `user=` naming another uid is only
+/// applied by a fresh start.
+fn restart_lines(config: &Config) -> Early {
+    let mut early = Early::default();
+    let uid = rustix::process::getuid().as_raw();
+    match &config.supervisord.user {
+        None if uid == 0 => early.criticals.push(RUNNING_AS_ROOT.to_string()),
+        None => {}
+        Some(user) => {
+            if let Ok(record) = crate::users::find_user(user) {
+                if record.uid == uid {
+                    early.infos.push(format!("Set uid to user {uid} succeeded"));
+                }
+            }
+        }
+    }
+    early
 }
 
 fn open_main_log(config: &Config, zone: &crate::timefmt::Zone) -> MainLog {
@@ -231,17 +368,8 @@ fn run(source: Source, config: Config) -> Result<(), String> {
     let mut early = Early::default();
     let am_root = rustix::process::getuid().is_root();
     match &config.supervisord.user {
-        Some(user) => {
-            if let Some(line) = crate::daemon::drop_privileges(user)? {
-                early.infos.push(line);
-            }
-        }
-        None if am_root => early.criticals.push(
-            "Supervisor is running as root.  Privileges were not dropped because no user is specified in the \
-             config file.  If you intend to run as root, you can set user=root in the config file to avoid this \
-             message."
-                .to_string(),
-        ),
+        Some(user) => early.infos.push(crate::daemon::drop_privileges(user)?),
+        None if am_root => early.criticals.push(RUNNING_AS_ROOT.to_string()),
         None => {}
     }
     early.infos.extend(crate::daemon::ensure_rlimits(
@@ -263,16 +391,8 @@ fn run(source: Source, config: Config) -> Result<(), String> {
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(config.supervisord.umask));
     let zone = crate::timefmt::Zone::from_env();
     let log = open_main_log(&config, &zone);
-    for line in &early.criticals {
-        log.log(LogLevel::Critical, line);
-    }
-    for line in config.warnings.iter().chain(&early.warnings) {
-        log.log(LogLevel::Warn, line);
-    }
-    for line in &early.infos {
-        log.log(LogLevel::Info, line);
-    }
     let say = |level: LogLevel, message: &str| log.log(level, message);
+    log_parse_lines(&say, &config, &early);
     clear_auto_logs(&config, &say);
     let listeners = bind_all(&config, &say)?;
 
@@ -343,9 +463,7 @@ fn run(source: Source, config: Config) -> Result<(), String> {
             fresh.clone(),
             main_log_changed.then(|| open_main_log(&fresh, &zone)),
         );
-        for line in &fresh.warnings {
-            say(LogLevel::Warn, line);
-        }
+        log_parse_lines(&say, &fresh, &restart_lines(&fresh));
         clear_auto_logs(&fresh, &say);
         write_pidfile(&fresh, &say);
         if rebind {
@@ -411,5 +529,96 @@ fn write_pidfile(config: &Config, say: Say) {
 fn remove_pidfile(config: &Config) {
     if let Some(path) = &config.supervisord.pidfile {
         let _ = std::fs::remove_file(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host() -> config::Host {
+        config::Host {
+            cwd: PathBuf::from("/"),
+            env: Vec::new(),
+            host_node_name: "node".into(),
+            uid: 0,
+            passwd: "root:x:0:0:root:/root:/bin/sh\n".into(),
+            group: "root:x:0:\n".into(),
+            tempdir: PathBuf::from("/tmp"),
+        }
+    }
+
+    fn parse(args: &[&str]) -> Result<Parsed, Stop> {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        parse_args(&args, &host())
+    }
+
+    fn usage(args: &[&str]) -> String {
+        match parse(args) {
+            Err(Stop::Usage(message)) => message,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn help_is_h_question_mark_or_help_wherever_getopt_finds_it() {
+        for args in [
+            &["-?"][..],
+            &["-h"],
+            &["--help"],
+            &["--he"],
+            &["-n?"],
+            &["-?n"],
+            &["-c", "x", "-?"],
+            &["-?", "-m", "bad"],
+        ] {
+            assert_eq!(parse(args).err(), Some(Stop::Help), "{args:?}");
+        }
+        // Options are taken in order: the first of help and version wins.
+        assert_eq!(parse(&["-?", "-v"]).err(), Some(Stop::Help));
+        assert_eq!(parse(&["-v", "-?"]).err(), Some(Stop::Version));
+    }
+
+    #[test]
+    fn usage_errors_are_4_3s_in_4_3s_order() {
+        // getopt first: an unknown option anywhere beats help.
+        assert_eq!(usage(&["-?", "-x"]), "option -x not recognized");
+        assert_eq!(usage(&["-?x"]), "option -x not recognized");
+        assert_eq!(
+            usage(&["--help=1"]),
+            "option --help must not have an argument"
+        );
+        assert_eq!(usage(&["--mi", "3"]), "option --mi not a unique prefix");
+        assert_eq!(usage(&["-c"]), "option -c requires argument");
+        // Then positional arguments, as Python's list.
+        assert_eq!(
+            usage(&["foo", "-?"]),
+            "positional arguments are not supported: ['foo', '-?']"
+        );
+        // Then each option in turn: a bad value before a later help.
+        assert_eq!(
+            usage(&["-e", "foo", "-h"]),
+            "invalid value for -e 'foo': bad logging level name 'foo'"
+        );
+        assert_eq!(
+            usage(&["-n", "--nodaemon"]),
+            "conflicting command line option '--nodaemon'"
+        );
+        assert_eq!(
+            usage(&["-c", "a", "-c", "b"]),
+            "conflicting command line option '-c'"
+        );
+    }
+
+    #[test]
+    fn options_become_overrides() {
+        let parsed = parse(&["--nod", "-cFILE", "-e", "debug", "-u", "nobody-here"]).unwrap();
+        assert_eq!(parsed.config, Some(PathBuf::from("FILE")));
+        assert_eq!(
+            parsed.overrides,
+            vec![Override::Nodaemon, Override::Loglevel(LogLevel::Debug)]
+        );
+        // An unknown user is reported only after the config file was read.
+        assert!(matches!(parsed.user, Some(Err(_))));
     }
 }

@@ -1,7 +1,10 @@
 //! The daemon's signals, turned into requests to the core: TERM/INT/QUIT
-//! shut down, HUP restarts, USR2 reopens logs. As PID 1 (a container's init)
-//! CHLD also reaps orphans that were re-parented to us. async-signal
-//! coalesces deliveries, so a signal means "look", not "count".
+//! shut down, HUP restarts, USR2 reopens logs. CHLD is logged at DEBUG, as
+//! 4.3 logs it (our children are reaped through their pidfds, never here);
+//! as PID 1 (a container's init) it also reaps orphans that were
+//! re-parented to us. async-signal coalesces deliveries, so a signal means
+//! "look", not "count". CHLD only comes when a child exits or stops, so an
+//! idle daemon still never wakes.
 
 use smol::stream::StreamExt;
 
@@ -12,17 +15,15 @@ use crate::core::{Handle, Mood};
 
 /// Takes over the daemon's signals.
 pub fn install() -> Result<Signals, String> {
-    let mut wanted = vec![
+    let wanted = [
         Signal::Term,
         Signal::Int,
         Signal::Quit,
         Signal::Hup,
         Signal::Usr2,
         Signal::Usr1,
+        Signal::Child,
     ];
-    if std::process::id() == 1 {
-        wanted.push(Signal::Child);
-    }
     Signals::new(wanted).map_err(|e| format!("could not install signal handlers: {e}"))
 }
 
@@ -76,7 +77,15 @@ pub async fn signal_task(core: Handle, mut signals: Signals) {
                 );
                 core.reopen_logs();
             }
-            Signal::Child => reap_orphans(&core, &core.child_pids()),
+            Signal::Child => {
+                core.log(
+                    LogLevel::Debug,
+                    &format!("received {} indicating a child quit", name(signal)),
+                );
+                if std::process::id() == 1 {
+                    reap_orphans(&core, &core.child_pids());
+                }
+            }
             other => core.log(
                 LogLevel::Blather,
                 &format!("received {} indicating nothing", name(other)),
