@@ -8,6 +8,7 @@
 
 mod children;
 mod error;
+mod fcgi;
 mod handle;
 mod names;
 mod output;
@@ -113,6 +114,8 @@ struct GroupSlot {
     config: config::Group,
     /// Processes in config order.
     procs: Vec<ProcId>,
+    /// `[fcgi-program:x]`: the socket its processes get as stdin.
+    fcgi: Option<fcgi::Socket>,
 }
 
 /// The daemon.
@@ -267,6 +270,7 @@ impl Core {
             ids.push(id);
         }
         let slot = GroupSlot {
+            fcgi: fcgi::Socket::for_group(&gconfig, &self.log),
             config: gconfig,
             procs: ids.clone(),
         };
@@ -928,7 +932,9 @@ impl Core {
         if slot.generation != generation {
             return;
         }
-        slot.io = None;
+        if let Some(io) = slot.io.take() {
+            io.release(&self.log);
+        }
         self.event(id, Event::Exited { status });
     }
 }
