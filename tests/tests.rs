@@ -9,6 +9,7 @@ mod ctl_compare;
 mod ctl_shell;
 mod ctl_stream;
 mod daemon;
+mod fcgi;
 mod fuzz_parsers;
 mod http;
 mod identity;
