@@ -169,19 +169,22 @@ fn tcp_socket_is_shared_and_closed_with_the_group() {
 }
 
 /// socket_owner= gives the file to that user; a user alone leaves the
-/// group as it was (4.3 chowns to (uid, -1)). Only root can give files away.
+/// group as it was (4.3 chowns to (uid, -1)). Without socket_owner= the
+/// file belongs to the processes' user= (and its group), from the moment
+/// the group is added. Only root can give files away.
 #[test]
 fn unix_socket_owner_is_the_configured_user() {
     if !rustix::process::geteuid().is_root() {
         eprintln!("skipped: only root can give a socket file to another user");
         return;
     }
-    let Some(nobody) = std::fs::read_to_string("/etc/passwd")
+    let Some((nobody, nobody_gid)) = std::fs::read_to_string("/etc/passwd")
         .unwrap_or_default()
         .lines()
         .find_map(|l| {
             let fields: Vec<&str> = l.split(':').collect();
-            (fields.first() == Some(&"nobody")).then(|| fields.get(2)?.parse::<u32>().ok())?
+            let id = |i: usize| fields.get(i)?.parse::<u32>().ok();
+            (fields.first() == Some(&"nobody")).then(|| Some((id(2)?, id(3)?)))?
         })
     else {
         eprintln!("skipped: no user 'nobody' here");
@@ -189,15 +192,21 @@ fn unix_socket_owner_is_the_configured_user() {
     };
     let sb = Sandbox::new("fcgi-own");
     let sock = sb.path("f.sock");
-    let d = Daemon::start(
-        &sb,
-        &fcgi_section(&sb, "unix://{dir}/f.sock", "socket_owner=nobody\n"),
-    );
+    let programs = fcgi_section(&sb, "unix://{dir}/f.sock", "socket_owner=nobody\n")
+        + "\n[fcgi-program:g]\ncommand=/bin/cat\nsocket=unix://{dir}/g.sock\nuser=nobody\n\
+           autostart=false\n";
+    let d = Daemon::start(&sb, &programs);
     let running = pids(&d);
     every_process_answers(|| ask_unix(&sock), &running);
     let meta = std::fs::metadata(&sock).expect("socket file");
     assert_eq!((meta.uid(), meta.gid()), (nobody, 0));
     assert_eq!(meta.permissions().mode() & 0o7777, 0o700, "4.3's default");
+    let meta = std::fs::metadata(sb.path("g.sock")).expect("made when g was added");
+    assert_eq!((meta.uid(), meta.gid()), (nobody, nobody_gid));
+    assert!(
+        UnixStream::connect(sb.path("g.sock")).is_err(),
+        "no process holds it"
+    );
 }
 
 /// A socket that cannot be bound fails each spawn with 4.3's words, and the
