@@ -10,6 +10,7 @@ mod ctl_shell;
 mod ctl_stream;
 mod daemon;
 mod events;
+mod fcgi;
 mod fuzz_parsers;
 mod http;
 mod identity;

@@ -136,7 +136,7 @@ pub enum GroupKind {
     Group,
     /// `[eventlistener:x]` (parsed; the event system may not serve it).
     EventListener,
-    /// `[fcgi-program:x]` (parsed; sockets may not be served).
+    /// `[fcgi-program:x]`: its processes share one listening socket as stdin.
     FcgiProgram,
 }
 
@@ -1329,20 +1329,34 @@ mod tests {
     }
 
     #[test]
-    fn fcgi_programs_are_parsed_with_a_warning() {
+    fn fcgi_programs_are_parsed() {
         let dir = TempDir::new("fcgi");
         let c = ok(
             &dir,
-            "[supervisord]\n[fcgi-program:php]\ncommand=php\nsocket=unix:///run/%(program_name)s.sock\n\
+            "[supervisord]\n[fcgi-program:php]\ncommand=php\nsocket=unix:///run//x/../%(program_name)s.sock\n\
              socket_mode=0700\nsocket_owner=web:www-data\nsocket_backlog=128\n",
         );
         assert_eq!(c.groups[0].kind, GroupKind::FcgiProgram);
-        assert!(
-            c.warnings[0].starts_with("[fcgi-program:php]: FastCGI sockets are not supported yet")
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let socket = c.groups[0].fcgi.as_ref().unwrap();
+        // 4.3 normalizes the path, as its url shows.
+        assert_eq!(
+            socket.address,
+            SocketAddress::Unix(PathBuf::from("/run/php.sock"))
         );
-        ok(
+        assert_eq!(socket.backlog, Some(128));
+        assert_eq!(socket.mode, Some(0o700));
+        let c = ok(
             &dir,
-            "[supervisord]\n[fcgi-program:p]\ncommand=p\nsocket=tcp://localhost:9000\n",
+            "[supervisord]\n[fcgi-program:p]\ncommand=p\nsocket=tcp://LocalHost:9000\n",
+        );
+        // ... and lower-cases the host.
+        assert_eq!(
+            c.groups[0].fcgi.as_ref().unwrap().address,
+            SocketAddress::Tcp {
+                host: "localhost".to_string(),
+                port: 9000
+            }
         );
     }
 
@@ -1853,7 +1867,12 @@ mod tests {
         assert_eq!(c.supervisord.umask, 0o27);
         assert_eq!(c.supervisord.loglevel, LogLevel::Debug);
         assert_eq!(c.supervisorctl.history_file, Some(dir.join(".sc_history")));
-        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert_eq!(
+            c.groups[3].fcgi.as_ref().map(|f| (&f.address, f.mode)),
+            Some((&SocketAddress::Unix(dir.join("php.sock")), Some(0o700)))
+        );
+        // 4.3 reads the whole file without a warning.
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     // --- servers -----------------------------------------------------------------

@@ -416,7 +416,8 @@ pub(super) fn parse_fcgi(scope: &Scope, host: &Host) -> Result<FcgiSocket, Confi
         .ok_or_else(|| scope.error(format!("[{section}] section requires a \"socket\" line")))?;
     let address = if let Some(path) = socket.strip_prefix("unix://") {
         if path.starts_with('/') {
-            Ok(SocketAddress::Unix(PathBuf::from(path)))
+            // 4.3 normalizes the path (its url and what it binds).
+            Ok(SocketAddress::Unix(PathBuf::from(values::normpath(path))))
         } else {
             Err(format!("Unix socket path {path} is not an absolute path"))
         }
@@ -448,8 +449,9 @@ pub(super) fn tcp_socket(socket: &str) -> Option<SocketAddress> {
     if !valid {
         return None;
     }
+    // 4.3's InetStreamSocketConfig lower-cases the host.
     Some(SocketAddress::Tcp {
-        host: bind.to_string(),
+        host: bind.to_lowercase(),
         port: port.parse().ok()?,
     })
 }
@@ -546,15 +548,7 @@ pub(super) fn parse_groups(
         let priority = scope.parse_or("priority", default_priority, values::parse_i32)?;
         let (pool, fcgi) = match kind {
             GroupKind::EventListener => (Some(parse_pool(&scope)?), None),
-            GroupKind::FcgiProgram => {
-                let socket = parse_fcgi(&scope, host)?;
-                warnings.push(format!(
-                    "[{}]: FastCGI sockets are not supported yet; its processes run as \
-                     plain programs without the socket",
-                    section.name
-                ));
-                (None, Some(socket))
-            }
+            GroupKind::FcgiProgram => (None, Some(parse_fcgi(&scope, host)?)),
             GroupKind::Program | GroupKind::Group => (None, None),
         };
         let processes = member_processes(doc, section, &name, kind, names, host, warnings)?;

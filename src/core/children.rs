@@ -166,9 +166,18 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 /// their pumps).
 pub struct ChildIo {
     stdin: Option<Sender<Vec<u8>>>,
+    /// `[fcgi-program:x]`: the child's hold on its group's socket.
+    fcgi: Option<super::fcgi::Lease>,
 }
 
 impl ChildIo {
+    /// The child was reaped: lets go of what it held.
+    pub fn release(self, log: &crate::log::activity::MainLog) {
+        if let Some(lease) = self.fcgi {
+            lease.release(log);
+        }
+    }
+
     /// Queues bytes for the child's stdin; false once stdin is closed.
     pub fn send_stdin(&mut self, data: Vec<u8>) -> StdinSend {
         match &self.stdin {
@@ -260,17 +269,34 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
             last_words_of(&message).into_bytes()
         })
     });
-    let (pipes, child_fds) = make_pipes(process.redirect_stderr).map_err(|e| {
-        if e.raw_os_error() == Some(rustix::io::Errno::MFILE.raw_os_error()) {
-            format!("too many open files to spawn {}", repr(&process.name))
-        } else {
-            format!(
-                "unknown error making dispatchers for {}: {}",
-                repr(&process.name),
-                errno_name(&e)
-            )
+    // [fcgi-program:x]: the group's listening socket is the child's stdin
+    // (4.3's FastCGISubprocess); supervisord keeps no stdin channel for it.
+    let fcgi = super::fcgi::lease(core, &process.group)?;
+    let made = make_pipes(process.redirect_stderr).and_then(|(pipes, mut fds)| {
+        if let Some(lease) = &fcgi {
+            fds.stdin = lease.child_stdin()?;
         }
-    })?;
+        Ok((pipes, fds))
+    });
+    let (pipes, child_fds) = match made {
+        Ok(made) => made,
+        Err(e) => {
+            if let Some(lease) = fcgi {
+                lease.release(&core.log);
+            }
+            return Err(
+                if e.raw_os_error() == Some(rustix::io::Errno::MFILE.raw_os_error()) {
+                    format!("too many open files to spawn {}", repr(&process.name))
+                } else {
+                    format!(
+                        "unknown error making dispatchers for {}: {}",
+                        repr(&process.name),
+                        errno_name(&e)
+                    )
+                },
+            );
+        }
+    };
 
     let env = child_environment(&process, &core.config, core.server_url.as_ref());
     let ChildFds {
@@ -306,6 +332,9 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
         Err(e) => {
             let message = exec_error(&e);
             child_side_failure(core, id, &message);
+            if let Some(lease) = fcgi {
+                lease.release(&core.log);
+            }
             return Err(message);
         }
     };
@@ -367,7 +396,11 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
         .detach();
 
     let (tx, rx) = smol::channel::bounded::<Vec<u8>>(STDIN_QUEUE);
-    if let Ok(stdin) = Async::new(std::io::PipeWriter::from(pipes.stdin)) {
+    let stdin = match fcgi {
+        Some(_) => None,
+        None => Async::new(std::io::PipeWriter::from(pipes.stdin)).ok(),
+    };
+    if let Some(stdin) = stdin {
         core.executor
             .spawn(async move {
                 let mut stdin = stdin;
@@ -380,7 +413,10 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
             .detach();
     }
     if let Some(slot) = core.procs.get_mut(&id) {
-        slot.io = Some(ChildIo { stdin: Some(tx) });
+        slot.io = Some(ChildIo {
+            stdin: fcgi.is_none().then_some(tx),
+            fcgi,
+        });
     }
     Ok(pid)
 }

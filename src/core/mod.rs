@@ -10,6 +10,7 @@ mod children;
 mod comm;
 mod error;
 mod events;
+mod fcgi;
 mod handle;
 mod listener;
 mod names;
@@ -126,6 +127,8 @@ struct GroupSlot {
     procs: Vec<ProcId>,
     /// An event listener pool's buffer.
     pool: Option<notify::Pool>,
+    /// `[fcgi-program:x]`: the socket its processes get as stdin.
+    fcgi: Option<fcgi::Socket>,
 }
 
 /// The daemon.
@@ -326,6 +329,7 @@ impl Core {
         }
         let slot = GroupSlot {
             pool: gconfig.pool.as_ref().map(notify::Pool::new),
+            fcgi: fcgi::Socket::for_group(&gconfig, &self.log),
             config: gconfig,
             procs: ids.clone(),
         };
@@ -997,7 +1001,9 @@ impl Core {
         if slot.generation != generation {
             return;
         }
-        slot.io = None;
+        if let Some(io) = slot.io.take() {
+            io.release(&self.log);
+        }
         self.apply(id, Event::Exited { status });
         // As 4.3's finish(): an event the listener held goes back to its pool.
         self.reject_held(id);
