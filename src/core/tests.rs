@@ -421,3 +421,22 @@ fn a_shutdown_requested_over_rpc_waits_for_the_reply() {
     assert_eq!(outcome.ok(), Some(Outcome::Shutdown));
     assert!(f.handle.child_pids().is_empty());
 }
+
+#[test]
+fn a_waiting_stop_reports_every_two_seconds_while_the_process_stops() {
+    let f = Fixture::new(
+        "[program:stubborn]\ncommand=sh -c 'trap \"\" TERM; while :; do sleep 0.1; done'\n\
+         startsecs=0\nstopwaitsecs=3\n",
+    );
+    f.until("stubborn running", |h| {
+        h.process_info("stubborn").map(|i| i.state) == Ok(State::Running)
+    });
+    assert_eq!(f.run(f.handle.stop("stubborn", true)), Ok(Applied::One));
+    let log = f.main_log();
+    let reports = log.matches("waiting for stubborn to stop").count();
+    assert_eq!(
+        reports, 2,
+        "at once and 2 s later, before the kill at 3 s:\n{log}"
+    );
+    f.finish();
+}

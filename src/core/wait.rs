@@ -4,8 +4,14 @@
 //! state changes the core announces; nothing polls and no borrow of the core
 //! is held while it waits.
 
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use smol::future::FutureExt;
+
 use super::handle::{result_of, Applied, Handle, ProcResult};
 use super::{Core, Error, ErrorKind, ProcId, Target};
+use crate::config::LogLevel;
 use crate::process::state::State;
 
 /// startProcess or stopProcess.
@@ -61,13 +67,20 @@ impl Verb {
     }
 }
 
+/// How often a waiting stop repeats "waiting for X to stop" (4.3's stop_report).
+const STOP_REPORT: Duration = Duration::from_secs(2);
+
 /// Waits until every id's outcome is known; results in completion order.
+/// A stop that finds its process still STOPPING says so in the main log,
+/// then again every 2 s while it stays so, as 4.3's stop_report does; that
+/// is the only timer, and only while such a request waits.
 async fn wait_all(
     handle: &Handle,
     verb: Verb,
     mut pending: Vec<ProcId>,
 ) -> Vec<(ProcId, Result<(), Error>)> {
     let mut done = Vec::new();
+    let mut reported: HashMap<ProcId, Instant> = HashMap::new();
     loop {
         let bell = handle.with(|c| {
             pending.retain(|id| match verb.outcome(c, *id) {
@@ -77,12 +90,41 @@ async fn wait_all(
                 }
                 None => true,
             });
-            Ok((!pending.is_empty()).then(|| c.watch()))
+            let mut next_report = None;
+            if verb == Verb::Stop {
+                let now = Instant::now();
+                for id in &pending {
+                    if c.state(*id) != Some(State::Stopping) {
+                        continue;
+                    }
+                    let due = reported.get(id).is_none_or(|at| now >= *at + STOP_REPORT);
+                    if due {
+                        let name = c.names_of(*id).0;
+                        c.log
+                            .log(LogLevel::Info, &format!("waiting for {name} to stop"));
+                        reported.insert(*id, now);
+                    }
+                    let at = reported.get(id).map_or(now, |at| *at + STOP_REPORT);
+                    next_report = Some(next_report.map_or(at, |n: Instant| n.min(at)));
+                }
+            }
+            Ok((!pending.is_empty()).then(|| (c.watch(), next_report)))
         });
-        let Ok(Some(bell)) = bell else {
+        let Ok(Some((bell, next_report))) = bell else {
             return done;
         };
-        if bell.recv().await.is_err() {
+        let closed = match next_report {
+            Some(at) => {
+                async { bell.recv().await.is_err() }
+                    .or(async {
+                        async_io::Timer::at(at).await;
+                        false
+                    })
+                    .await
+            }
+            None => bell.recv().await.is_err(),
+        };
+        if closed {
             return done;
         }
     }
