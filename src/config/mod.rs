@@ -170,6 +170,41 @@ pub struct Process {
     pub stderr: ChannelLog,
     /// `serverurl=`; None for AUTO.
     pub serverurl: Option<String>,
+    /// Keys beyond 4.3: readiness, dependencies, restart policy.
+    pub lifecycle: Lifecycle,
+}
+
+/// The opt-in keys beyond 4.3; their defaults leave a 4.3 config as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifecycle {
+    /// `ready=` (None for the default, startsecs).
+    pub ready: Option<String>,
+    /// `ready_timeout=` in seconds (default 60).
+    pub ready_timeout: u64,
+    /// `startretries=infinite` (or -1).
+    pub infinite_retries: bool,
+    /// `backoff_max=` in seconds.
+    pub backoff_max: Option<u64>,
+    /// `depends_on=`: program names, `group:name` or group names.
+    pub depends_on: Vec<String>,
+    /// `restart_dependents=true`: restarted when a dependency restarts.
+    pub restart_dependents: bool,
+    /// `watchdog_sec=` for `ready=notify`.
+    pub watchdog_sec: Option<u64>,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Lifecycle {
+        Lifecycle {
+            ready: None,
+            ready_timeout: 60,
+            infinite_retries: false,
+            backoff_max: None,
+            depends_on: Vec::new(),
+            restart_dependents: false,
+            watchdog_sec: None,
+        }
+    }
 }
 
 /// A process group: its name, priority and processes in the order 4.3
@@ -873,6 +908,7 @@ mod tests {
                 stdout: auto_channel(),
                 stderr: auto_channel(),
                 serverurl: None,
+                lifecycle: Lifecycle::default(),
             }
         );
     }

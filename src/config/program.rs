@@ -57,6 +57,7 @@ pub(super) struct ProgramKeys {
     user: Option<String>,
     umask: Option<u32>,
     process_name: String,
+    lifecycle: Lifecycle,
 }
 
 pub(super) fn program_keys(
@@ -74,7 +75,9 @@ pub(super) fn program_keys(
             values::parse_autorestart,
         )?,
         startsecs: scope.parse_or("startsecs", 1, values::parse_count)?,
-        startretries: scope.parse_or("startretries", 3, values::parse_count32)?,
+        startretries: scope.parse_or("startretries", 3, |v| {
+            Ok(values::parse_retries(v)?.unwrap_or(u32::MAX))
+        })?,
         stopsignal: scope.parse_or("stopsignal", 15, values::parse_signal)?,
         stopwaitsecs: scope.parse_or("stopwaitsecs", 10, values::parse_count)?,
         stopasgroup,
@@ -94,6 +97,23 @@ pub(super) fn program_keys(
             .raw("process_name")
             .unwrap_or("%(program_name)s")
             .to_string(),
+        lifecycle: Lifecycle {
+            ready: scope
+                .text("ready")?
+                .map(|r| values::py_strip(&r).to_string())
+                .filter(|r| !r.is_empty() && r != "startsecs"),
+            ready_timeout: scope.parse_or("ready_timeout", 60, values::parse_count)?,
+            infinite_retries: scope.parse_or("startretries", false, |v| {
+                Ok(values::parse_retries(v)?.is_none())
+            })?,
+            backoff_max: scope.parse("backoff_max", values::parse_count)?,
+            depends_on: values::parse_list(&scope.text("depends_on")?.unwrap_or_default())
+                .into_iter()
+                .filter(|d| !d.is_empty())
+                .collect(),
+            restart_dependents: scope.parse_or("restart_dependents", false, values::parse_bool)?,
+            watchdog_sec: scope.parse("watchdog_sec", values::parse_count)?,
+        },
     };
     if keys.numprocs > MAX_NUMPROCS {
         return Err(scope.key_error(
@@ -329,6 +349,7 @@ pub(super) fn parse_processes(
             stdout,
             stderr,
             serverurl: keys.serverurl.clone(),
+            lifecycle: keys.lifecycle.clone(),
         });
     }
     Ok(processes)

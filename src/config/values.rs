@@ -161,6 +161,15 @@ pub fn parse_count32(text: &str) -> Result<u32, String> {
     u32::try_from(n).map_err(|_| format!("{} is out of range", repr(text)))
 }
 
+/// `startretries`: a count, or `infinite` / `-1` (None: never give up).
+pub fn parse_retries(text: &str) -> Result<Option<u32>, String> {
+    let t = py_strip(text);
+    if t.eq_ignore_ascii_case("infinite") || t == "-1" {
+        return Ok(None);
+    }
+    parse_count32(text).map(Some)
+}
+
 /// A signed 32-bit integer (priorities).
 pub fn parse_i32(text: &str) -> Result<i32, String> {
     let n = parse_int(text)?;

@@ -205,6 +205,10 @@ fn params_of(p: &config::Process) -> Params {
         stopwaitsecs: p.stopwaitsecs,
         stopasgroup: p.stopasgroup,
         killasgroup: p.killasgroup,
+        ready: p.lifecycle.ready.clone(),
+        ready_timeout: p.lifecycle.ready_timeout,
+        infinite_retries: p.lifecycle.infinite_retries,
+        backoff_max: p.lifecycle.backoff_max,
     }
 }
 
@@ -806,6 +810,7 @@ impl Core {
         let mut pending = vec![event];
         while let Some(event) = pending.pop() {
             let ctx = Ctx {
+                jitter: fastrand::f64(),
                 now: now(),
                 may_start: self.mood == Mood::Running,
             };

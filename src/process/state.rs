@@ -74,6 +74,15 @@ pub struct Params {
     pub stopwaitsecs: u64,
     pub stopasgroup: bool,
     pub killasgroup: bool,
+    /// `ready=` other than startsecs: what STARTING waits for (e.g. `tcp
+    /// 127.0.0.1:8080`); RUNNING comes with a `Ready` event, not startsecs.
+    pub ready: Option<String>,
+    /// Seconds a `ready` process may take before its start fails.
+    pub ready_timeout: u64,
+    /// `startretries=infinite`: never FATAL.
+    pub infinite_retries: bool,
+    /// `backoff_max=`: exponential delays (1, 2, 4 ... s) up to this, with jitter.
+    pub backoff_max: Option<u64>,
 }
 
 /// A moment, as both clocks see it: deadlines use the monotonic one, the
@@ -109,6 +118,9 @@ pub struct Record {
     /// A stop signal was sent and not yet answered by an exit (4.3's `killing`).
     pub killing: bool,
     pub administrative_stop: bool,
+    /// The readiness check failed and the child was killed: its exit is a
+    /// failed start.
+    pub ready_failed: bool,
 }
 
 impl Record {
@@ -124,6 +136,7 @@ impl Record {
             spawnerr: None,
             killing: false,
             administrative_stop: false,
+            ready_failed: false,
         }
     }
 }
@@ -156,6 +169,10 @@ pub enum Event {
     SignalFailed { error: String },
     /// The pending deadline passed.
     Deadline,
+    /// The `ready=` check passed.
+    Ready,
+    /// The `ready=` check failed for good (why, for spawnerr).
+    NotReady { why: String },
 }
 
 /// Log levels the machine asks for (mapped onto the main log's levels).
@@ -186,10 +203,13 @@ pub enum Action {
 
 /// Whether the daemon lets processes (re)start: false while it shuts down or
 /// restarts, as 4.3's `mood > RESTARTING` check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ctx {
     pub now: Now,
     pub may_start: bool,
+    /// A random number in [0, 1) for backoff jitter (the machine has no
+    /// randomness of its own).
+    pub jitter: f64,
 }
 
 /// Applies one event to one process record and returns the actions.
@@ -224,6 +244,8 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Stopped, E::Exited { .. }) => {} // no child
         (S::Stopped, E::SignalFailed { .. }) => {}
         (S::Stopped, E::Deadline) => {}
+        (S::Stopped, E::Ready) => {}
+        (S::Stopped, E::NotReady { .. }) => {}
 
         // STARTING: spawned (or about to be), waiting for startsecs.
         (S::Starting, E::AutoStart) => {}
@@ -234,7 +256,9 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Starting, E::SpawnFailed { error }) => m.spawn_failed(error),
         (S::Starting, E::Exited { status }) => m.exited_while_starting(status),
         (S::Starting, E::SignalFailed { error }) => m.signal_failed(error),
-        (S::Starting, E::Deadline) => m.enter_running(),
+        (S::Starting, E::Deadline) => m.starting_deadline(),
+        (S::Starting, E::Ready) => m.ready(),
+        (S::Starting, E::NotReady { why }) => m.not_ready(why),
 
         // RUNNING: stayed up for startsecs.
         (S::Running, E::AutoStart) => {}
@@ -246,6 +270,8 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Running, E::Exited { status }) => m.exited_on_its_own(status),
         (S::Running, E::SignalFailed { error }) => m.signal_failed(error),
         (S::Running, E::Deadline) => {}
+        (S::Running, E::Ready) => {} // readiness came after RUNNING (startsecs)
+        (S::Running, E::NotReady { .. }) => {}
 
         // BACKOFF: the last start failed; retry at the deadline.
         (S::Backoff, E::AutoStart) => {}
@@ -257,6 +283,8 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Backoff, E::Exited { .. }) => {} // no child
         (S::Backoff, E::SignalFailed { .. }) => {}
         (S::Backoff, E::Deadline) => m.retry_after_backoff(),
+        (S::Backoff, E::Ready) => {}
+        (S::Backoff, E::NotReady { .. }) => {}
 
         // STOPPING: the stop signal went out; SIGKILL at the deadline.
         (S::Stopping, E::AutoStart) => {}
@@ -268,6 +296,8 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Stopping, E::Exited { status }) => m.exited_after_kill(status),
         (S::Stopping, E::SignalFailed { error }) => m.signal_failed(error),
         (S::Stopping, E::Deadline) => m.kill_after_stopwaitsecs(),
+        (S::Stopping, E::Ready) => {}
+        (S::Stopping, E::NotReady { .. }) => {}
 
         // EXITED: ended on its own after reaching RUNNING.
         (S::Exited, E::AutoStart) => {} // started before
@@ -279,6 +309,8 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Exited, E::Exited { .. }) => {}
         (S::Exited, E::SignalFailed { .. }) => {}
         (S::Exited, E::Deadline) => {}
+        (S::Exited, E::Ready) => {}
+        (S::Exited, E::NotReady { .. }) => {}
 
         // FATAL: gave up after too many failed starts.
         (S::Fatal, E::AutoStart) => {}
@@ -290,6 +322,8 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Fatal, E::Exited { .. }) => {}
         (S::Fatal, E::SignalFailed { .. }) => {}
         (S::Fatal, E::Deadline) => {}
+        (S::Fatal, E::Ready) => {}
+        (S::Fatal, E::NotReady { .. }) => {}
 
         // UNKNOWN: a signal could not be sent; the child may still live.
         (S::Unknown, E::AutoStart) => {}
@@ -301,6 +335,8 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Unknown, E::Exited { status }) => m.exited_while_unknown(status),
         (S::Unknown, E::SignalFailed { .. }) => {}
         (S::Unknown, E::Deadline) => {}
+        (S::Unknown, E::Ready) => {}
+        (S::Unknown, E::NotReady { .. }) => {}
     }
     m.actions
 }
@@ -403,6 +439,7 @@ impl Machine<'_> {
     /// 4.3's spawn() up to the fork: core performs the fork and answers.
     fn spawn(&mut self) {
         self.rec.killing = false;
+        self.rec.ready_failed = false;
         self.rec.spawnerr = None;
         self.rec.exitstatus = None;
         self.rec.administrative_stop = false;
@@ -418,14 +455,67 @@ impl Machine<'_> {
         let message = format!("spawned: '{}' with pid {pid}", self.name());
         self.log(LogLevel::Info, message);
         self.rec.spawnerr = None;
+        // Measured from laststart, as 4.3's transition() measures it.
+        let started = self.rec.laststart.map_or(self.ctx.now.mono, |at| at.mono);
+        if self.params.ready.is_some() {
+            let deadline = started.checked_add(Duration::from_secs(self.params.ready_timeout));
+            self.set_deadline(deadline);
+            return;
+        }
         if self.params.startsecs == 0 {
             self.enter_running();
             return;
         }
-        // Measured from laststart, as 4.3's transition() measures it.
-        let started = self.rec.laststart.map_or(self.ctx.now.mono, |at| at.mono);
         let deadline = started.checked_add(Duration::from_secs(self.params.startsecs));
         self.set_deadline(deadline);
+    }
+
+    /// STARTING's deadline: startsecs passed (RUNNING), or, with `ready=`,
+    /// the ready timeout did (a failed start).
+    fn starting_deadline(&mut self) {
+        match &self.params.ready {
+            None => self.enter_running(),
+            Some(label) => {
+                let why = format!(
+                    "not ready within {} seconds ({label})",
+                    self.params.ready_timeout
+                );
+                self.not_ready(why);
+            }
+        }
+    }
+
+    /// The `ready=` check passed: RUNNING, as startsecs would have made it.
+    fn ready(&mut self) {
+        let Some(label) = self.params.ready.clone() else {
+            return;
+        };
+        if self.rec.ready_failed {
+            return;
+        }
+        self.rec.backoff = 0;
+        self.change_state(State::Running);
+        let message = format!(
+            "success: {} entered RUNNING state, process is ready ({label})",
+            self.name()
+        );
+        self.log(LogLevel::Info, message);
+    }
+
+    /// The `ready=` check failed: the child is killed and its exit is a
+    /// failed start (BACKOFF, the usual retries), with `why` as spawnerr.
+    fn not_ready(&mut self, why: String) {
+        if self.params.ready.is_none() || self.rec.ready_failed {
+            return;
+        }
+        self.rec.ready_failed = true;
+        self.rec.spawnerr = Some(why.clone());
+        self.log(LogLevel::Warn, format!("{}: {why}", self.name()));
+        self.set_deadline(None);
+        self.actions.push(Action::Signal {
+            signal: 9,
+            group: self.params.killasgroup,
+        });
     }
 
     /// 4.3's record_spawnerr followed by STARTING -> BACKOFF.
@@ -439,7 +529,7 @@ impl Machine<'_> {
     /// After entering BACKOFF: wait `backoff` seconds for the retry, or give
     /// up at once when the retries are used up (4.3 does so on its next poll).
     fn settle_backoff(&mut self) {
-        if self.rec.backoff > self.params.startretries {
+        if !self.params.infinite_retries && self.rec.backoff > self.params.startretries {
             self.give_up();
             let message = format!(
                 "gave up: {} entered FATAL state, too many start retries too quickly",
@@ -447,15 +537,31 @@ impl Machine<'_> {
             );
             self.log(LogLevel::Info, message);
         } else {
-            let deadline = self.at(Duration::from_secs(u64::from(self.rec.backoff)));
+            let deadline = self.at(self.backoff_delay());
             self.set_deadline(deadline);
         }
+    }
+
+    /// 4.3's ladder (n seconds after the n-th failure); with `backoff_max`,
+    /// 1, 2, 4 ... seconds up to it, less up to a quarter at random, so a
+    /// fleet does not retry in lockstep.
+    fn backoff_delay(&self) -> Duration {
+        let n = self.rec.backoff;
+        let Some(max) = self.params.backoff_max else {
+            return Duration::from_secs(u64::from(n));
+        };
+        let exponent = n.saturating_sub(1).min(62);
+        let base = (1u64 << exponent).min(max.max(1));
+        let jitter = self.ctx.jitter.clamp(0.0, 1.0);
+        Duration::from_secs(base).mul_f64(1.0 - 0.25 * jitter)
     }
 
     /// The BACKOFF deadline passed: 4.3's transition() spawns again unless
     /// supervisord is stopping (then stop_all's Shutdown makes it FATAL).
     fn retry_after_backoff(&mut self) {
-        if self.ctx.may_start && self.rec.backoff <= self.params.startretries {
+        let retries_left =
+            self.params.infinite_retries || self.rec.backoff <= self.params.startretries;
+        if self.ctx.may_start && retries_left {
             self.spawn();
         }
     }
@@ -581,7 +687,7 @@ impl Machine<'_> {
     /// (BACKOFF); after, the exit of a process that made it (4.3 passes
     /// through RUNNING without the "success" line).
     fn exited_while_starting(&mut self, status: ExitStatus) {
-        if !self.exited_too_quickly() {
+        if self.params.ready.is_none() && !self.exited_too_quickly() {
             self.rec.backoff = 0;
             self.change_state(State::Running);
             self.exited_on_its_own(status);
@@ -589,7 +695,11 @@ impl Machine<'_> {
         }
         let (_, words, _) = self.reaped(status);
         self.rec.exitstatus = None;
-        self.rec.spawnerr = Some(EXITED_TOO_QUICKLY.to_string());
+        if !self.rec.ready_failed {
+            // Before it was ready, or within startsecs.
+            self.rec.spawnerr = Some(EXITED_TOO_QUICKLY.to_string());
+        }
+        self.rec.killing = false;
         self.change_state(State::Backoff);
         let message = format!("exited: {} ({words}; not expected)", self.name());
         self.log(LogLevel::Warn, message);
@@ -682,6 +792,7 @@ mod tests {
         Ctx {
             now,
             may_start: true,
+            jitter: 0.0,
         }
     }
 
@@ -697,6 +808,10 @@ mod tests {
             stopwaitsecs: 10,
             stopasgroup: false,
             killasgroup: false,
+            ready: None,
+            ready_timeout: 60,
+            infinite_retries: false,
+            backoff_max: None,
         }
     }
 
@@ -770,6 +885,7 @@ mod tests {
 
         fn at(&mut self, now: Now, event: Event) -> Vec<Action> {
             let ctx = Ctx {
+                jitter: 0.0,
                 now,
                 may_start: self.may_start,
             };
@@ -802,6 +918,161 @@ mod tests {
             assert_eq!(sim.rec.state, State::Running);
             sim
         }
+    }
+
+    // ---- readiness and the restart policy (keys beyond 4.3) -------------------
+
+    fn ready_params() -> Params {
+        Params {
+            ready: Some("tcp 127.0.0.1:8080".into()),
+            ready_timeout: 5,
+            ..params()
+        }
+    }
+
+    #[test]
+    fn a_ready_process_waits_for_its_check_not_startsecs() {
+        let mut sim = Sim::new(ready_params());
+        sim.start(10, 42);
+        assert_eq!(sim.rec.state, State::Starting);
+        assert_eq!(
+            sim.rec.deadline,
+            Some(mono_ms(15_000)),
+            "ready_timeout, not startsecs"
+        );
+        let actions = sim.at(at(11), Event::Ready);
+        assert_eq!(
+            summary(&actions),
+            "cancel, STARTING->RUNNING, info success:"
+        );
+        assert_eq!(sim.rec.state, State::Running);
+        assert!(
+            sim.at(at(12), Event::Ready).is_empty(),
+            "RUNNING ignores it"
+        );
+    }
+
+    #[test]
+    fn a_ready_timeout_kills_the_child_and_its_exit_is_a_failed_start() {
+        let mut sim = Sim::new(ready_params());
+        sim.start(10, 42);
+        let actions = sim.fire();
+        assert_eq!(summary(&actions), "warn web:, sig 9");
+        assert_eq!(
+            sim.rec.spawnerr.as_deref(),
+            Some("not ready within 5 seconds (tcp 127.0.0.1:8080)")
+        );
+        assert!(sim.at(at(16), Event::Ready).is_empty(), "too late");
+        let actions = sim.at(at(16), killed_by(9));
+        assert!(
+            summary(&actions).starts_with("STARTING->BACKOFF"),
+            "{actions:?}"
+        );
+        assert_eq!(sim.rec.state, State::Backoff);
+        assert_eq!(
+            sim.rec.spawnerr.as_deref(),
+            Some("not ready within 5 seconds (tcp 127.0.0.1:8080)")
+        );
+    }
+
+    #[test]
+    fn a_failed_check_and_an_early_exit_are_failed_starts() {
+        let mut sim = Sim::new(ready_params());
+        sim.start(10, 42);
+        let actions = sim.at(
+            at(11),
+            Event::NotReady {
+                why: "fd 3 closed before the newline".into(),
+            },
+        );
+        assert_eq!(summary(&actions), "warn web:, cancel, sig 9");
+        sim.at(at(11), killed_by(9));
+        assert_eq!(
+            sim.rec.spawnerr.as_deref(),
+            Some("fd 3 closed before the newline")
+        );
+
+        // Exiting while not ready yet is "exited too quickly", whatever startsecs.
+        let mut sim = Sim::new(Params {
+            startsecs: 0,
+            ..ready_params()
+        });
+        sim.start(10, 42);
+        assert_eq!(
+            sim.rec.state,
+            State::Starting,
+            "startsecs=0 does not make it RUNNING"
+        );
+        sim.at(at(30), exited(0));
+        assert_eq!(sim.rec.state, State::Backoff);
+        assert_eq!(sim.rec.spawnerr.as_deref(), Some(EXITED_TOO_QUICKLY));
+    }
+
+    #[test]
+    fn infinite_retries_never_give_up_and_backoff_max_bounds_exponential_delays() {
+        let mut sim = Sim::new(Params {
+            infinite_retries: true,
+            startretries: 0,
+            backoff_max: Some(8),
+            ..params()
+        });
+        let mut delays = Vec::new();
+        sim.start(0, 1);
+        let mut now_ms = 0;
+        for _ in 0..8 {
+            sim.at(at_ms(now_ms), exited(1));
+            assert_eq!(sim.rec.state, State::Backoff, "never FATAL");
+            let due = sim.rec.deadline.expect("a retry is armed");
+            delays.push(due.duration_since(mono_ms(now_ms)).as_millis());
+            sim.fire();
+            now_ms = due.duration_since(base()).as_millis() as u64;
+            sim.at(at_ms(now_ms), spawned(1));
+        }
+        assert_eq!(delays, [1000, 2000, 4000, 8000, 8000, 8000, 8000, 8000]);
+        // Jitter takes up to a quarter off, never adds.
+        let rec = &mut Record::new();
+        rec.state = State::Starting;
+        rec.laststart = Some(at(0));
+        rec.pid = 1;
+        let params = Params {
+            infinite_retries: true,
+            backoff_max: Some(8),
+            startretries: 0,
+            ..params()
+        };
+        let actions = step(
+            rec,
+            &params,
+            exited(1),
+            Ctx {
+                now: at(0),
+                may_start: true,
+                jitter: 1.0,
+            },
+        );
+        assert!(
+            actions.contains(&Action::ArmDeadline(mono_ms(750))),
+            "{actions:?}"
+        );
+    }
+
+    #[test]
+    fn without_the_new_keys_the_43_ladder_stays() {
+        let mut sim = Sim::new(Params {
+            startretries: 2,
+            ..params()
+        });
+        sim.start(0, 1);
+        sim.at(at(0), exited(1));
+        assert_eq!(sim.rec.deadline, Some(mono_ms(1000)));
+        sim.fire();
+        sim.at(at(1), spawned(1));
+        sim.at(at(1), exited(1));
+        assert_eq!(sim.rec.deadline, Some(mono_ms(3000)));
+        sim.fire();
+        sim.at(at(3), spawned(1));
+        sim.at(at(3), exited(1));
+        assert_eq!(sim.rec.state, State::Fatal);
     }
 
     // ---- the whole table, one row per cell --------------------------------
@@ -877,6 +1148,13 @@ mod tests {
                 },
             ),
             ("Deadline", Event::Deadline),
+            ("Ready", Event::Ready),
+            (
+                "NotReady",
+                Event::NotReady {
+                    why: "tcp refused".into(),
+                },
+            ),
         ]
     }
 
@@ -919,6 +1197,8 @@ mod tests {
             (Stopped, "Exited", Stopped, ""),
             (Stopped, "SignalFailed", Stopped, ""),
             (Stopped, "Deadline", Stopped, ""),
+            (Stopped, "Ready", Stopped, ""), // without ready=, readiness means nothing
+            (Stopped, "NotReady", Stopped, ""),
             //
             (Starting, "AutoStart", Starting, ""),
             (Starting, "Start", Starting, ""),
@@ -930,6 +1210,8 @@ mod tests {
             (Starting, "Exited", Backoff, "STARTING->BACKOFF, warn exited:, arm +1000ms"),
             (Starting, "SignalFailed", Unknown, "critical unknown, cancel, STARTING->UNKNOWN"),
             (Starting, "Deadline", Running, "STARTING->RUNNING, info success:"),
+            (Starting, "Ready", Starting, ""), // without ready=, readiness means nothing
+            (Starting, "NotReady", Starting, ""),
             //
             (Running, "AutoStart", Running, ""),
             (Running, "Start", Running, ""),
@@ -940,6 +1222,8 @@ mod tests {
             (Running, "Exited", Starting, "RUNNING->EXITED, warn exited:, EXITED->STARTING, spawn"),
             (Running, "SignalFailed", Unknown, "critical unknown, RUNNING->UNKNOWN"),
             (Running, "Deadline", Running, ""),
+            (Running, "Ready", Running, ""), // without ready=, readiness means nothing
+            (Running, "NotReady", Running, ""),
             //
             (Backoff, "AutoStart", Backoff, ""),
             (Backoff, "Start", Starting, "cancel, BACKOFF->STARTING, spawn"),
@@ -950,6 +1234,8 @@ mod tests {
             (Backoff, "Exited", Backoff, ""),
             (Backoff, "SignalFailed", Backoff, ""),
             (Backoff, "Deadline", Starting, "BACKOFF->STARTING, spawn"),
+            (Backoff, "Ready", Backoff, ""), // without ready=, readiness means nothing
+            (Backoff, "NotReady", Backoff, ""),
             //
             (Stopping, "AutoStart", Stopping, ""),
             (Stopping, "Start", Stopping, ""),
@@ -960,6 +1246,8 @@ mod tests {
             (Stopping, "Exited", Stopped, "cancel, STOPPING->STOPPED, warn stopped:"),
             (Stopping, "SignalFailed", Unknown, "critical unknown, cancel, STOPPING->UNKNOWN"),
             (Stopping, "Deadline", Stopping, "warn killing, debug killing, arm +15000ms, sig 9"),
+            (Stopping, "Ready", Stopping, ""), // without ready=, readiness means nothing
+            (Stopping, "NotReady", Stopping, ""),
             //
             (Exited, "AutoStart", Exited, ""),
             (Exited, "Start", Starting, "EXITED->STARTING, spawn"),
@@ -970,6 +1258,8 @@ mod tests {
             (Exited, "Exited", Exited, ""),
             (Exited, "SignalFailed", Exited, ""),
             (Exited, "Deadline", Exited, ""),
+            (Exited, "Ready", Exited, ""), // without ready=, readiness means nothing
+            (Exited, "NotReady", Exited, ""),
             //
             (Fatal, "AutoStart", Fatal, ""),
             (Fatal, "Start", Starting, "FATAL->STARTING, spawn"),
@@ -980,6 +1270,8 @@ mod tests {
             (Fatal, "Exited", Fatal, ""),
             (Fatal, "SignalFailed", Fatal, ""),
             (Fatal, "Deadline", Fatal, ""),
+            (Fatal, "Ready", Fatal, ""), // without ready=, readiness means nothing
+            (Fatal, "NotReady", Fatal, ""),
             //
             (Unknown, "AutoStart", Unknown, ""),
             (Unknown, "Start", Unknown, ""),
@@ -990,6 +1282,8 @@ mod tests {
             (Unknown, "Exited", Exited, "UNKNOWN->EXITED, warn exited:"),
             (Unknown, "SignalFailed", Unknown, ""),
             (Unknown, "Deadline", Unknown, ""),
+            (Unknown, "Ready", Unknown, ""), // without ready=, readiness means nothing
+            (Unknown, "NotReady", Unknown, ""),
         ]
     };
 
@@ -1044,7 +1338,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 72);
+        assert_eq!(checked, 88);
         assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     }
 
