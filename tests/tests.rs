@@ -17,4 +17,5 @@ mod logs;
 mod pidproxy;
 mod reload;
 mod rpc;
+mod syslog;
 mod web;
