@@ -21,4 +21,5 @@ mod pidproxy;
 mod reload;
 mod rpc;
 mod superlance;
+mod syslog;
 mod web;

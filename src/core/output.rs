@@ -1,15 +1,44 @@
 //! A process's output channels as the core sees them: where stdout and
-//! stderr go (a rotating file, a stream such as /dev/stdout, or nowhere),
+//! stderr go (a rotating file, a stream such as /dev/stdout, or nowhere,
+//! and with `stdout_syslog`/`stderr_syslog` syslog too, or only),
 //! opened once per group activation so AUTO names stay stable across restarts
 //! of the child, as in 4.3. A named file is created only at the first spawn,
 //! as 4.3 does: until then `tail` finds no log file.
 
+use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, Config, LogLevel, LogTarget};
 use crate::log::activity::MainLog;
+use crate::log::syslog;
 use crate::log::writer::{Congestion, LogFile, Notice};
+
+/// Something about a channel's health for the main log: its file's, or
+/// syslog's (shared by every channel and the main log, reported once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelNotice {
+    File(Notice),
+    Syslog(syslog::Event),
+}
+
+impl ChannelNotice {
+    pub fn level(&self) -> LogLevel {
+        match self {
+            ChannelNotice::File(notice) => notice.level(),
+            ChannelNotice::Syslog(event) => event.level(),
+        }
+    }
+}
+
+impl fmt::Display for ChannelNotice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChannelNotice::File(notice) => notice.fmt(f),
+            ChannelNotice::Syslog(event) => event.fmt(f),
+        }
+    }
+}
 
 /// One output channel.
 pub struct Channel {
@@ -18,6 +47,8 @@ pub struct Channel {
     path: Option<PathBuf>,
     /// The size limits of a named file not opened yet (see `open_at_spawn`).
     deferred: Option<(u64, u32)>,
+    /// With `{stream}_syslog`: the program's name, which tags its lines.
+    syslog: Option<String>,
 }
 
 impl Channel {
@@ -26,6 +57,7 @@ impl Channel {
             file: None,
             path: None,
             deferred: None,
+            syslog: None,
         }
     }
 
@@ -35,6 +67,7 @@ impl Channel {
             file: None,
             path: Some(path),
             deferred: Some((settings.maxbytes, settings.backups)),
+            syslog: None,
         }
     }
 
@@ -60,13 +93,27 @@ impl Channel {
             file: Some(file),
             path: Some(path),
             deferred: None,
+            syslog: None,
         }
     }
 
-    /// Writes child output (an empty slice flushes a stream's backlog);
-    /// Some(notice) when a problem starts or ends.
-    pub fn write(&mut self, data: &[u8]) -> Option<Notice> {
-        self.file.as_mut().and_then(|f| f.write(data))
+    /// Writes child output (an empty slice flushes a stream's backlog) to
+    /// the file, then to syslog as 4.3 does; Some(notice) when a problem
+    /// starts or ends. When the file and syslog both have news at once,
+    /// syslog's waits for the next line of the main log (the file's notice
+    /// is one), which reports it.
+    pub fn write(&mut self, data: &[u8]) -> Option<ChannelNotice> {
+        let notice = self.file.as_mut().and_then(|f| f.write(data));
+        if let Some(name) = &self.syslog {
+            if !data.is_empty() {
+                syslog::send_output(name, data);
+            }
+        }
+        match notice {
+            Some(notice) => Some(ChannelNotice::File(notice)),
+            None if self.syslog.is_some() => syslog::take_event().map(ChannelNotice::Syslog),
+            None => None,
+        }
     }
 
     /// Set while a stream target (a full pipe or tty) cannot take more.
@@ -141,11 +188,17 @@ fn channel(
     settings: &config::ChannelLog,
     log: &MainLog,
 ) -> Channel {
-    match target_path(config, process, stream, &settings.target) {
+    let mut channel = match target_path(config, process, stream, &settings.target) {
         Some(path) if settings.target == LogTarget::Auto => Channel::open(path, settings, log),
         Some(path) => Channel::deferred(path, settings),
         None => Channel::none(),
+    };
+    // 4.3 reads `stdout_logfile=syslog` as `stdout_syslog=true` (config
+    // does that rewrite; the target is accepted here too).
+    if settings.syslog || settings.target == LogTarget::Syslog {
+        channel.syslog = Some(process.name.clone());
     }
+    channel
 }
 
 /// Opens both channels of a process as its config says.
@@ -155,25 +208,13 @@ pub fn open_channels(
     log: &MainLog,
 ) -> (Channel, Channel) {
     let stdout = channel(config, process, "stdout", &process.stdout, log);
+    // With redirect_stderr 4.3 has no stderr dispatcher: stderr_syslog is
+    // moot, and stdout_syslog covers both streams.
     let stderr = if process.redirect_stderr {
         Channel::none()
     } else {
         channel(config, process, "stderr", &process.stderr, log)
     };
-    for (stream, target) in [
-        ("stdout", &process.stdout.target),
-        ("stderr", &process.stderr.target),
-    ] {
-        if *target == LogTarget::Syslog {
-            log.log(
-                LogLevel::Warn,
-                &format!(
-                    "{}: {stream}_logfile=syslog is not supported; output is discarded",
-                    process.name
-                ),
-            );
-        }
-    }
     (stdout, stderr)
 }
 

@@ -3,6 +3,10 @@
 //! and writes them through the same `LogFile` as captured output, so it rotates,
 //! reopens and survives a full disk the same way; problems with the log itself
 //! go to the echo target (or stderr) once, since there is nowhere else to say so.
+//! With `logfile=syslog` the lines go to syslog instead of a file
+//! ([`super::syslog`]), and syslog's own trouble, whoever met it (a line of
+//! this log or a program's output), is logged here once when it starts and
+//! once when it ends.
 //!
 //! Messages logged before the log exists (config warnings, parse infos) are the
 //! caller's to keep and replay, as 4.3's `parse_criticals`/`parse_warnings`.
@@ -43,6 +47,8 @@ struct Targets {
     file: Option<LogFile>,
     /// 4.3 echoes to stdout when nodaemon and not silent.
     echo: Option<LogFile>,
+    /// `logfile=syslog`: lines go to syslog instead of a file.
+    syslog: bool,
 }
 
 /// The main log. Shared by reference (`Rc<MainLog>`): every method takes
@@ -51,6 +57,9 @@ pub struct MainLog {
     level: Cell<LogLevel>,
     zone: Zone,
     targets: RefCell<Targets>,
+    /// Set while syslog's health changes are being logged (logging them may
+    /// bring another, which the loop already running picks up).
+    reporting_syslog: Cell<bool>,
 }
 
 impl MainLog {
@@ -65,8 +74,22 @@ impl MainLog {
         MainLog {
             level: Cell::new(level),
             zone,
-            targets: RefCell::new(Targets { file, echo }),
+            targets: RefCell::new(Targets {
+                file,
+                echo,
+                syslog: false,
+            }),
+            reporting_syslog: Cell::new(false),
         }
+    }
+
+    /// `logfile=syslog`: the main log goes to syslog (as 4.3's
+    /// `SyslogHandler` with the main log's format: see [`super::syslog`]),
+    /// and to `echo` as ever. There is no file to read, clear or reopen.
+    pub fn to_syslog(level: LogLevel, echo: Option<LogFile>, zone: Zone) -> MainLog {
+        let log = MainLog::new(level, None, echo, zone);
+        log.targets.borrow_mut().syslog = true;
+        log
     }
 
     /// The echo target 4.3 uses in the foreground: its own stdout.
@@ -86,11 +109,46 @@ impl MainLog {
 
     /// `log` with the clock passed in (tests, replayed early messages).
     pub fn log_at(&self, level: LogLevel, message: &str, now: SystemTime) {
+        self.emit(level, message, now);
+        self.report_syslog_events(now);
+    }
+
+    /// Writes one record to every target.
+    fn emit(&self, level: LogLevel, message: &str, now: SystemTime) {
         if !self.enabled(level) {
             return;
         }
         let line = self.format_line(level, message, now);
         self.write_line(line.as_bytes(), now);
+        if self.targets.borrow().syslog {
+            super::syslog::send_main(level, message, now);
+        }
+    }
+
+    /// Logs syslog's health changes (from this log's lines or a program's
+    /// output) once each. When this log itself goes to syslog and there is
+    /// no echo, a failure is also said on stderr, as for a broken log file.
+    fn report_syslog_events(&self, now: SystemTime) {
+        if self.reporting_syslog.replace(true) {
+            return;
+        }
+        // Bounded: a syslog that flips between working and failing on every
+        // message must not keep this loop going.
+        for _ in 0..8 {
+            let Some(event) = super::syslog::take_event() else {
+                break;
+            };
+            let message = event.to_string();
+            self.emit(event.level(), &message, now);
+            let targets = self.targets.borrow();
+            if targets.syslog && targets.echo.is_none() {
+                if let super::syslog::Event::Failing { .. } = event {
+                    let line = self.format_line(event.level(), &message, now);
+                    let _ = rustix::io::write(rustix::stdio::stderr(), line.as_bytes());
+                }
+            }
+        }
+        self.reporting_syslog.set(false);
     }
 
     /// `2026-01-02 03:04:05,678 INFO message\n`. Embedded and trailing
@@ -127,7 +185,7 @@ impl MainLog {
         let now = SystemTime::now();
         let notices: Vec<Notice> = {
             let mut targets = self.targets.borrow_mut();
-            let Targets { file, echo } = &mut *targets;
+            let Targets { file, echo, .. } = &mut *targets;
             [echo.as_mut(), file.as_mut()]
                 .into_iter()
                 .flatten()
@@ -165,7 +223,7 @@ impl MainLog {
     fn write_line(&self, line: &[u8], now: SystemTime) {
         let notices: Vec<Notice> = {
             let mut targets = self.targets.borrow_mut();
-            let Targets { file, echo } = &mut *targets;
+            let Targets { file, echo, .. } = &mut *targets;
             [echo.as_mut(), file.as_mut()]
                 .into_iter()
                 .flatten()
@@ -183,7 +241,7 @@ impl MainLog {
     fn report(&self, notice: &Notice, now: SystemTime) {
         let line = self.format_line(notice.level(), &format!("main {notice}"), now);
         let mut targets = self.targets.borrow_mut();
-        let Targets { file, echo } = &mut *targets;
+        let Targets { file, echo, .. } = &mut *targets;
         match echo.as_mut() {
             Some(echo) => {
                 let _ = echo.write(line.as_bytes());

@@ -7,9 +7,11 @@
 //! and one `capture::pump` task whose `on_data` writes each chunk, hands any
 //! `Notice` to the `MainLog`, and returns `log.congestion()`. Followers
 //! (`tail -f`, `/logtail`) `subscribe()` and re-read with `read::tail`.
+//! `syslog` sends output and main log lines to the local syslog daemon.
 
 pub mod activity;
 pub mod capture;
 pub mod read;
 pub mod rotate;
+pub mod syslog;
 pub mod writer;

@@ -309,8 +309,17 @@ fn restart_lines(config: &Config) -> Early {
     early
 }
 
+/// The main log as `[supervisord] logfile` says: a file, syslog or nothing.
+/// The first call also fixes syslog's socket (`$SUPERVISOR_SYSLOG_SOCKET`
+/// or /dev/log) for the life of the process, whether or not the main log
+/// uses it (programs may).
 fn open_main_log(config: &Config, zone: &crate::timefmt::Zone) -> MainLog {
+    crate::log::syslog::init(zone);
     let d = &config.supervisord;
+    let echo = (d.nodaemon && !d.silent).then(MainLog::stdout_echo);
+    if d.logfile == LogTarget::Syslog {
+        return MainLog::to_syslog(d.loglevel, echo, zone.clone());
+    }
     let (file, notice) = match &d.logfile {
         LogTarget::Path(p) => {
             let (file, notice) =
@@ -319,7 +328,6 @@ fn open_main_log(config: &Config, zone: &crate::timefmt::Zone) -> MainLog {
         }
         _ => (None, None),
     };
-    let echo = (d.nodaemon && !d.silent).then(MainLog::stdout_echo);
     let log = MainLog::new(d.loglevel, file, echo, zone.clone());
     if let Some(notice) = notice {
         log.log(notice.level(), &notice.to_string());
