@@ -289,8 +289,10 @@ fn a_pool_of_three_shares_the_events() {
             script = listener_script().display(),
         ),
     );
+    // Every listener has said READY (4.3 hands an event to the first READY one).
     for i in 0..3 {
-        d.wait_state(&format!("pool:pool_{i}"), "RUNNING", T);
+        let line = format!("pool_{i}: ACKNOWLEDGED -> READY");
+        wait_for(T, &line, || d.main_log().contains(&line).then_some(()));
     }
     send_remote(&d, 9);
     let per_listener = |sb: &Sandbox| -> Vec<Vec<String>> {

@@ -425,12 +425,11 @@ fn a_shutdown_requested_over_rpc_waits_for_the_reply() {
 #[test]
 fn a_waiting_stop_reports_every_two_seconds_while_the_process_stops() {
     let f = Fixture::new(
-        "[program:stubborn]\ncommand=sh -c 'trap \"\" TERM; while :; do sleep 0.1; done'\n\
-         startsecs=0\nstopwaitsecs=3\n",
+        "[program:stubborn]\ncommand=sh -c 'trap \"\" TERM; touch %(here)s/trapped; \
+         while :; do sleep 0.1; done'\nstartsecs=0\nstopwaitsecs=3\n",
     );
-    f.until("stubborn running", |h| {
-        h.process_info("stubborn").map(|i| i.state) == Ok(State::Running)
-    });
+    let trapped = f.dir.0.join("trapped");
+    f.until("stubborn to ignore TERM", |_| trapped.exists());
     assert_eq!(f.run(f.handle.stop("stubborn", true)), Ok(Applied::One));
     let log = f.main_log();
     let reports = log.matches("waiting for stubborn to stop").count();
