@@ -6,6 +6,7 @@
 //! overrides); supervisorctl reads only `[supervisorctl]` (`load_ctl`).
 
 mod daemon;
+pub(crate) mod depends;
 pub(crate) mod expand;
 mod include;
 pub(crate) mod ini;
@@ -560,7 +561,7 @@ pub fn load_with(path: &Path, host: &Host) -> Result<Config, ConfigError> {
             }),
         None => Ctl::default(),
     };
-    Ok(Config {
+    let config = Config {
         path: main,
         supervisord,
         unix_http_server,
@@ -569,7 +570,9 @@ pub fn load_with(path: &Path, host: &Host) -> Result<Config, ConfigError> {
         groups,
         warnings,
         infos,
-    })
+    };
+    depends::check(&config)?;
+    Ok(config)
 }
 
 /// Reads only what supervisorctl needs (`[supervisorctl]`), as 4.3's client
@@ -2235,6 +2238,80 @@ mod tests {
             let _ = load_with(&path, &host).map_err(|e| e.to_string());
             let _ = load_ctl_with(&path, &host);
         }
+    }
+
+    // --- dependencies ---------------------------------------------------------------
+
+    #[test]
+    fn depends_on_resolves_names_and_refuses_unknowns_and_cycles() {
+        let dir = TempDir::new("depends");
+        let c = ok(
+            &dir,
+            "[supervisord]\n[program:a]\ncommand=a\n[program:b]\ncommand=b\ndepends_on=a\n\
+             [program:c]\ncommand=c\ndepends_on = b, g:x\n[group:g]\nprograms=x\n[program:x]\ncommand=x\n",
+        );
+        let c_proc = c
+            .groups
+            .iter()
+            .flat_map(|g| &g.processes)
+            .find(|p| p.name == "c")
+            .unwrap();
+        assert_eq!(c_proc.lifecycle.depends_on, ["b", "g:x"]);
+        assert_eq!(
+            depends::resolve(&c.groups, "g"),
+            [("g".to_string(), "x".to_string())]
+        );
+        assert_eq!(
+            depends::resolve(&c.groups, "a"),
+            [("a".to_string(), "a".to_string())]
+        );
+
+        let e = err(
+            &dir,
+            "[supervisord]\n[program:a]\ncommand=a\ndepends_on=ghost\n",
+        );
+        assert_eq!(e.key.as_deref(), Some("depends_on"));
+        assert!(
+            e.to_string()
+                .contains("'ghost' is no program, process or group"),
+            "{e}"
+        );
+
+        let e = err(
+            &dir,
+            "[supervisord]\n[program:a]\ncommand=a\ndepends_on=b\n[program:b]\ncommand=b\ndepends_on=c\n\
+             [program:c]\ncommand=c\ndepends_on=a\n",
+        );
+        assert!(
+            e.to_string().contains("dependency cycle: a -> b -> c -> a"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_new_lifecycle_keys_parse() {
+        let dir = TempDir::new("lifecycle");
+        let c = ok(
+            &dir,
+            "[supervisord]\n[program:a]\ncommand=a\nstartretries=infinite\nbackoff_max=30\n\
+             ready=tcp:127.0.0.1:80\nready_timeout=5\nrestart_dependents=true\nwatchdog_sec=9\n",
+        );
+        let l = &c.groups[0].processes[0].lifecycle;
+        assert!(l.infinite_retries && l.restart_dependents);
+        assert_eq!(
+            (l.backoff_max, l.ready_timeout, l.watchdog_sec),
+            (Some(30), 5, Some(9))
+        );
+        assert_eq!(l.ready.as_deref(), Some("tcp:127.0.0.1:80"));
+        let plain = ok(
+            &dir,
+            "[supervisord]\n[program:a]\ncommand=a\nstartretries=-1\n",
+        );
+        assert!(plain.groups[0].processes[0].lifecycle.infinite_retries);
+        assert_eq!(
+            ok(&dir, "[supervisord]\n[program:a]\ncommand=a\n").groups[0].processes[0].lifecycle,
+            Lifecycle::default()
+        );
     }
 
     // --- command-line overrides ----------------------------------------------------------

@@ -8,6 +8,7 @@
 
 mod children;
 mod comm;
+mod depends;
 mod error;
 mod events;
 mod fcgi;
@@ -115,6 +116,8 @@ struct ProcSlot {
     listener: Option<listener::Protocol>,
     /// The event a BUSY listener holds, with its pool serial.
     held: Option<(Rc<events::Event>, u64)>,
+    /// A start waiting for its dependencies (the event to apply then).
+    blocked: Option<Event>,
     /// PROCESS_COMMUNICATION capture for stdout and stderr, when
     /// `*_capture_maxbytes` is set.
     capture: [Option<comm::Capture>; 2],
@@ -322,6 +325,7 @@ impl Core {
                     generation: 0,
                     listener: None,
                     held: None,
+                    blocked: None,
                     capture: [
                         pconfig.stdout.capture_maxbytes,
                         pconfig.stderr.capture_maxbytes,
@@ -547,10 +551,16 @@ impl Core {
             spawnerr: &spawnerr,
             name: &slot.config.name,
         };
-        let description = view::describe(&facts, |t| {
-            self.zone
-                .short_stamp(UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64))
-        });
+        let description = match self.waiting_for(id) {
+            Some(waiting) => waiting,
+            None if rec.state == State::Stopped && spawnerr.starts_with("dependency ") => {
+                spawnerr.clone()
+            }
+            None => view::describe(&facts, |t| {
+                self.zone
+                    .short_stamp(UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64))
+            }),
+        };
         Some(ProcessInfo {
             name: slot.config.name.clone(),
             group: slot.config.group.clone(),
@@ -632,6 +642,7 @@ impl Core {
             }
             _ => {}
         }
+        self.start_dependencies(id);
         self.apply(id, Event::Start);
         self.settle();
         match self.procs.get(&id) {
@@ -807,6 +818,9 @@ impl Core {
     /// Runs the state machine for one event and performs its actions; the
     /// actions may produce follow-up events (a spawn's outcome).
     fn apply(&mut self, id: ProcId, event: Event) {
+        let Some(event) = self.gate_start(id, event) else {
+            return;
+        };
         let mut pending = vec![event];
         while let Some(event) = pending.pop() {
             let ctx = Ctx {
@@ -892,7 +906,13 @@ impl Core {
                 });
             }
             if self.stop_queue.is_some() {
-                self.advance_stopping();
+                if self.has_dependencies() {
+                    self.advance_stopping_by_dependencies();
+                } else {
+                    self.advance_stopping();
+                }
+            } else {
+                self.release_blocked();
             }
             if !self.changed {
                 break;

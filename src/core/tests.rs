@@ -439,3 +439,68 @@ fn a_waiting_stop_reports_every_two_seconds_while_the_process_stops() {
     );
     f.finish();
 }
+
+#[test]
+fn a_dependent_waits_for_its_dependency_to_be_running() {
+    let f = Fixture::new(
+        "[program:a]\ncommand=sleep 1000\nstartsecs=1\n\n\
+         [program:b]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=a\npriority=1\n",
+    );
+    let b = f.handle.process_info("b").expect("b");
+    assert_eq!(b.state, State::Stopped);
+    assert_eq!(b.description, "waiting for a");
+    f.until("a running", |h| {
+        h.process_info("a").map(|i| i.state) == Ok(State::Running)
+    });
+    f.until("b running after a", |h| {
+        h.process_info("b").map(|i| i.state) == Ok(State::Running)
+    });
+    let a_start = f.handle.process_info("a").expect("a").start;
+    let b_start = f.handle.process_info("b").expect("b").start;
+    assert!(b_start >= a_start + 1, "b started once a was RUNNING");
+    // Shutdown stops the dependent first, although 4.3's reverse priority
+    // would stop a (999) before b (1).
+    f.handle.shutdown();
+    let outcome = f.run(async { f.done.recv().await });
+    assert_eq!(outcome.ok(), Some(Outcome::Shutdown));
+    let log = f.main_log();
+    let (sb, sa) = (log.find("stopped: b"), log.find("stopped: a"));
+    assert!(
+        sb.is_some() && sa.is_some() && sb < sa,
+        "b before a:\n{log}"
+    );
+}
+
+#[test]
+fn a_fatal_dependency_leaves_its_dependent_stopped() {
+    let f = Fixture::new(
+        "[program:a]\ncommand=sh -c 'exit 1'\nstartsecs=1\nstartretries=0\n\n\
+         [program:b]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=a\n",
+    );
+    f.until("a fatal", |h| {
+        h.process_info("a").map(|i| i.state) == Ok(State::Fatal)
+    });
+    f.until("b given up", |h| {
+        h.process_info("b")
+            .is_ok_and(|i| i.spawnerr == "dependency a failed")
+    });
+    let b = f.handle.process_info("b").expect("b");
+    assert_eq!(
+        (b.state, b.description.as_str()),
+        (State::Stopped, "dependency a failed")
+    );
+    assert_eq!(b.start, 0, "no start attempt was burned");
+    f.finish();
+}
+
+#[test]
+fn starting_a_dependent_starts_its_dependencies_first() {
+    let f = Fixture::new(
+        "[program:a]\ncommand=sleep 1000\nstartsecs=0\nautostart=false\n\n\
+         [program:b]\ncommand=sleep 1000\nstartsecs=0\nautostart=false\ndepends_on=a\n",
+    );
+    assert_eq!(f.run(f.handle.start("b", true)), Ok(Applied::One));
+    assert_eq!(f.state("a"), State::Running);
+    assert_eq!(f.state("b"), State::Running);
+    f.finish();
+}

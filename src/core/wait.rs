@@ -50,6 +50,9 @@ impl Verb {
             Verb::Start => {
                 let spec = core.namespec(id);
                 let slot = core.procs.get(&id)?;
+                if slot.blocked.is_some() {
+                    return None; // waiting for its dependencies
+                }
                 if slot.rec.spawnerr.is_some() {
                     return Some(Err(Error::new(ErrorKind::SpawnError, spec)));
                 }
