@@ -117,6 +117,7 @@ impl Core {
     /// After state changes: blocked starts whose dependencies are now all
     /// RUNNING go ahead; those with a FATAL dependency give up.
     pub(super) fn release_blocked(&mut self) {
+        self.restart_stopped_dependents();
         loop {
             let blocked: Vec<ProcId> = self
                 .procs
@@ -227,6 +228,68 @@ impl Core {
             if !acted {
                 return;
             }
+        }
+    }
+}
+
+impl Core {
+    /// `ids` (in their order) split into waves for stopping: each wave holds
+    /// the processes none of whose dependents among `ids` is in a later one.
+    pub(super) fn stop_waves(&self, ids: &[ProcId]) -> Vec<Vec<ProcId>> {
+        let mut left: Vec<ProcId> = ids.to_vec();
+        let mut waves = Vec::new();
+        while !left.is_empty() {
+            let wave: Vec<ProcId> = left
+                .iter()
+                .copied()
+                .filter(|id| {
+                    !left
+                        .iter()
+                        .any(|other| other != id && self.dependencies(*other).contains(id))
+                })
+                .collect();
+            // No cycles are possible (the config refuses them); be safe anyway.
+            let wave = if wave.is_empty() { left.clone() } else { wave };
+            left.retain(|id| !wave.contains(id));
+            waves.push(wave);
+        }
+        waves
+    }
+
+    /// A dependency left RUNNING: dependents with `restart_dependents=true`
+    /// are stopped and start again once it is RUNNING again.
+    pub(super) fn dependency_went_down(&mut self, id: ProcId) {
+        let dependents: Vec<ProcId> = self
+            .procs
+            .iter()
+            .filter(|(other, p)| {
+                p.config.lifecycle.restart_dependents && p.rec.state.is_running() && **other != id
+            })
+            .map(|(other, _)| *other)
+            .filter(|other| self.dependencies(*other).contains(&id))
+            .collect();
+        for dependent in dependents {
+            if let Some(slot) = self.procs.get_mut(&dependent) {
+                slot.restart_pending = true;
+            }
+            self.apply(dependent, Event::Stop);
+        }
+    }
+
+    /// Dependents stopped for a restart start again (gated on their
+    /// dependencies like any start).
+    pub(super) fn restart_stopped_dependents(&mut self) {
+        let ready: Vec<ProcId> = self
+            .procs
+            .iter()
+            .filter(|(_, p)| p.restart_pending && p.rec.state.is_stopped())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ready {
+            if let Some(slot) = self.procs.get_mut(&id) {
+                slot.restart_pending = false;
+            }
+            self.apply(id, Event::Start);
         }
     }
 }

@@ -118,6 +118,8 @@ struct ProcSlot {
     held: Option<(Rc<events::Event>, u64)>,
     /// A start waiting for its dependencies (the event to apply then).
     blocked: Option<Event>,
+    /// Stopped because a dependency went down (`restart_dependents`).
+    restart_pending: bool,
     /// PROCESS_COMMUNICATION capture for stdout and stderr, when
     /// `*_capture_maxbytes` is set.
     capture: [Option<comm::Capture>; 2],
@@ -326,6 +328,7 @@ impl Core {
                     listener: None,
                     held: None,
                     blocked: None,
+                    restart_pending: false,
                     capture: [
                         pconfig.stdout.capture_maxbytes,
                         pconfig.stderr.capture_maxbytes,

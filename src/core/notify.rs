@@ -230,6 +230,9 @@ impl Core {
     /// A state change: its PROCESS_STATE event, and a listener's protocol
     /// starting over when its process starts.
     pub(super) fn state_changed(&mut self, id: ProcId, from: State, to: State, pid_before: u32) {
+        if from == State::Running && self.mood == super::Mood::Running && self.has_dependencies() {
+            self.dependency_went_down(id);
+        }
         let Some(slot) = self.procs.get(&id) else {
             return;
         };

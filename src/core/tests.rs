@@ -504,3 +504,35 @@ fn starting_a_dependent_starts_its_dependencies_first() {
     assert_eq!(f.state("b"), State::Running);
     f.finish();
 }
+
+#[test]
+fn stop_all_stops_dependents_first_and_restart_dependents_follow_their_dependency() {
+    let f = Fixture::new(
+        "[program:a]\ncommand=sleep 1000\nstartsecs=0\npriority=1\n\n\
+         [program:b]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=a\nrestart_dependents=true\npriority=999\n",
+    );
+    f.until("both running", |h| {
+        h.all_process_info()
+            .iter()
+            .all(|i| i.state == State::Running)
+    });
+    // a restarts (killed, autorestart): b is restarted after it.
+    let b_pid = f.pid("b");
+    let a_pid = f.pid("a");
+    assert_eq!(f.handle.signal("a", "KILL"), Ok(Applied::One));
+    f.until("a and b running with new pids", |h| {
+        let (a, b) = (h.process_info("a"), h.process_info("b"));
+        a.is_ok_and(|a| a.state == State::Running && a.pid != a_pid)
+            && b.is_ok_and(|b| b.state == State::Running && b.pid != b_pid)
+    });
+    let log = f.main_log();
+    assert!(log.contains("stopped: b"), "{log}");
+    // stop all: in priority order a (1) would go first; b depends on a.
+    let results = f.run(f.handle.stop_all(true));
+    let order: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(order, ["b", "a"]);
+    let log = f.main_log();
+    let tail = &log[log.rfind("stopped: b").unwrap_or(0)..];
+    assert!(tail.contains("stopped: a"), "a stopped after b:\n{log}");
+    f.finish();
+}

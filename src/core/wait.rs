@@ -167,26 +167,39 @@ pub(super) async fn many(
     wait: bool,
 ) -> Vec<ProcResult> {
     let mut results = Vec::new();
-    let mut pending = Vec::new();
-    let _ = handle.with(|c| {
-        for id in ids {
-            if !c.state(id).is_some_and(|s| verb.applies(s)) {
-                continue;
+    // With dependencies, a waiting stop goes in waves: a process stops only
+    // once the processes of this request that depend on it have stopped.
+    let waves = handle
+        .with(|c| {
+            Ok(if verb == Verb::Stop && wait && c.has_dependencies() {
+                c.stop_waves(&ids)
+            } else {
+                vec![ids.clone()]
+            })
+        })
+        .unwrap_or_else(|_| vec![ids]);
+    for wave in waves {
+        let mut pending = Vec::new();
+        let _ = handle.with(|c| {
+            for id in wave {
+                if !c.state(id).is_some_and(|s| verb.applies(s)) {
+                    continue;
+                }
+                match verb.now(c, id, wait) {
+                    Err(error) => results.push(result_of(c, id, Some(error))),
+                    Ok(true) => pending.push(id),
+                    Ok(false) => results.push(result_of(c, id, None)),
+                }
             }
-            match verb.now(c, id, wait) {
-                Err(error) => results.push(result_of(c, id, Some(error))),
-                Ok(true) => pending.push(id),
-                Ok(false) => results.push(result_of(c, id, None)),
+            Ok(())
+        });
+        let finished = wait_all(handle, verb, pending).await;
+        let _ = handle.with(|c| {
+            for (id, outcome) in finished {
+                results.push(result_of(c, id, outcome.err()));
             }
-        }
-        Ok(())
-    });
-    let finished = wait_all(handle, verb, pending).await;
-    let _ = handle.with(|c| {
-        for (id, outcome) in finished {
-            results.push(result_of(c, id, outcome.err()));
-        }
-        Ok(())
-    });
+            Ok(())
+        });
+    }
     results
 }
