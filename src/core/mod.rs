@@ -18,6 +18,8 @@ mod notify;
 mod output;
 // Wired into the core by the readiness work.
 #[allow(dead_code)]
+pub(crate) mod probe;
+#[allow(dead_code)]
 pub(crate) mod readyfd;
 mod timers;
 mod view;

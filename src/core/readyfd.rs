@@ -7,6 +7,8 @@ use std::os::fd::OwnedFd;
 
 use async_io::Async;
 
+use super::probe::error_text;
+
 /// Waits on the read end of the readiness pipe: `Ok` at the first newline
 /// read, whatever came before it. End of file before a newline (the child
 /// closed its end, or exited) is `Err("closed before the newline")`; the
@@ -17,7 +19,7 @@ use async_io::Async;
 pub async fn wait_newline(fd: OwnedFd) -> Result<(), String> {
     // Non-blocking is set on the read end's own file description: the
     // child's write end is not affected.
-    let pipe = Async::new(fd).map_err(|e| format!("cannot watch the pipe: {}", text(&e)))?;
+    let pipe = Async::new(fd).map_err(|e| format!("cannot watch the pipe: {}", error_text(&e)))?;
     let mut buffer = [0u8; 512];
     loop {
         let read = pipe
@@ -31,17 +33,8 @@ pub async fn wait_newline(fd: OwnedFd) -> Result<(), String> {
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("cannot read the pipe: {}", text(&e))),
+            Err(e) => return Err(format!("cannot read the pipe: {}", error_text(&e))),
         }
-    }
-}
-
-/// An I/O error's text without Rust's ` (os error N)` suffix.
-fn text(e: &io::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" (os error ") {
-        Some(cut) => text.get(..cut).unwrap_or(&text).to_string(),
-        None => text,
     }
 }
 
