@@ -17,6 +17,11 @@ mod listener;
 mod names;
 mod notify;
 mod output;
+// Wired into the core by the readiness work.
+#[allow(dead_code)]
+pub(crate) mod probe;
+#[allow(dead_code)]
+pub(crate) mod readyfd;
 mod timers;
 mod view;
 mod wait;

@@ -6,3 +6,6 @@ pub mod kill;
 pub mod signals;
 pub mod spawn;
 pub(crate) mod state;
+// Wired into the config and the core by the readiness work.
+#[allow(dead_code)]
+pub(crate) mod ready;

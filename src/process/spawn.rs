@@ -5,8 +5,9 @@
 //! a stack mapped beforehand, as glibc's `posix_spawn` does: the calling
 //! thread sleeps while the child, sharing its memory, makes only raw
 //! async-signal-safe system calls prepared for it in a [`Plan`] (process
-//! group, stdio, credentials, directory, umask, signal dispositions and mask)
-//! and execs, leaving the errno of any failure in an integer the parent owns.
+//! group, stdio and extra descriptors, credentials, directory, umask, signal
+//! dispositions and mask) and execs, leaving the errno of any failure in an
+//! integer the parent owns.
 //! The parent keeps a pidfd (`CLONE_PIDFD`) and reaps exactly that child with
 //! `waitid(P_PIDFD)`, never `waitpid(-1)`, which needs Linux 5.4 or later
 //! (`CLONE_PIDFD` came in 5.2, `pidfd_open` in 5.3, `P_PIDFD` in 5.4).
@@ -58,6 +59,10 @@ pub struct Plan {
     pub stdout: OwnedFd,
     /// The child's end of its stderr.
     pub stderr: OwnedFd,
+    /// More descriptors for the child, each put on its target number (3 or
+    /// more, no two alike) without close-on-exec, e.g. the write end of a
+    /// pipe as its fd 3 (s6's notification-fd). See [`Plan::with_fd`].
+    pub extra_fds: Vec<(OwnedFd, RawFd)>,
     /// Instead of exec, write these bytes to stderr and `_exit(127)`: how a
     /// failure that 4.3 meets in the child (a working directory it cannot
     /// enter) is reported, with the message made here, before the clone.
@@ -124,6 +129,7 @@ impl Plan {
             stdin,
             stdout,
             stderr,
+            extra_fds: Vec::new(),
             last_words: None,
         })
     }
@@ -144,6 +150,22 @@ impl Plan {
     pub fn with_identity(mut self, identity: Identity) -> Plan {
         self.identity = Some(identity);
         self
+    }
+
+    /// Gives the child `fd` as its descriptor `target`. A target of 0 to 2
+    /// (stdio is the plan's own) or one already given is refused with
+    /// `InvalidInput`.
+    pub fn with_fd(mut self, fd: OwnedFd, target: RawFd) -> io::Result<Plan> {
+        if target < 3 {
+            return Err(invalid(&format!(
+                "descriptor target {target} is not 3 or more"
+            )));
+        }
+        if self.extra_fds.iter().any(|(_, t)| *t == target) {
+            return Err(invalid(&format!("descriptor target {target} given twice")));
+        }
+        self.extra_fds.push((fd, target));
+        Ok(self)
     }
 
     /// Makes the child write `words` to its stderr and exit 127 instead of
@@ -260,6 +282,20 @@ pub fn spawn(plan: Plan) -> io::Result<Child> {
         groups = identity.groups.iter().map(|g| Gid::from_raw(*g)).collect();
         ids = Some((Uid::from_raw(identity.uid), Gid::from_raw(identity.gid)));
     }
+    // The field is public: check what `with_fd` checks.
+    let extra: Vec<(RawFd, RawFd)> = plan
+        .extra_fds
+        .iter()
+        .map(|(fd, target)| (fd.as_raw_fd(), *target))
+        .collect();
+    for (i, (_, target)) in extra.iter().enumerate() {
+        if *target < 3 || extra.iter().skip(i + 1).any(|(_, t)| t == target) {
+            return Err(invalid(&format!(
+                "descriptor target {target} is below 3 or given twice"
+            )));
+        }
+    }
+    let copies: Vec<AtomicI32> = extra.iter().map(|_| AtomicI32::new(-1)).collect();
     let mut args = ChildArgs {
         program: plan.program.as_ptr(),
         argv: argv.as_ptr(),
@@ -273,6 +309,8 @@ pub fn spawn(plan: Plan) -> io::Result<Child> {
             groups: &groups,
         }),
         stdio: [&plan.stdin, &plan.stdout, &plan.stderr].map(AsRawFd::as_raw_fd),
+        extra: &extra,
+        copies: &copies,
         last_words: plan.last_words.as_deref(),
         mask: [0; SIGSET_WORDS],
         error: AtomicI32::new(0),
@@ -288,9 +326,9 @@ pub fn spawn(plan: Plan) -> io::Result<Child> {
     // `argv`, `envp`, `groups`, kept alive until this function returns) stay
     // valid and unchanged while the child reads them. The child only makes
     // system calls (rustix's raw ones and libc's thin wrappers, which touch
-    // nothing but this suspended thread's errno) and stores into the atomic
-    // `args.error`. All signals are blocked, so no handler of ours runs in
-    // the child. `pidfd` is a valid place for the kernel to store the pidfd;
+    // nothing but this suspended thread's errno) and stores into the atomics
+    // `args.error` and `args.copies`. All signals are blocked, so no handler
+    // of ours runs in the child. `pidfd` is a valid place for the kernel to store the pidfd;
     // tls and child_tid are unused without CLONE_SETTLS and CLONE_*_TID.
     let ret = unsafe {
         libc::clone(
@@ -388,6 +426,11 @@ struct ChildArgs<'a> {
     identity: Option<Credentials<'a>>,
     /// The plan's stdin, stdout and stderr, in the parent's numbering.
     stdio: [RawFd; 3],
+    /// The plan's extra descriptors (parent's numbering) and their targets.
+    extra: &'a [(RawFd, RawFd)],
+    /// One slot per extra descriptor, where the child keeps its copy's
+    /// number between the copying and the placing (it allocates nothing).
+    copies: &'a [AtomicI32],
     /// Bytes for stderr before `_exit(127)`, instead of exec.
     last_words: Option<&'a [u8]>,
     /// The caller's signal mask, restored in the child before exec.
@@ -424,7 +467,7 @@ extern "C" fn child_entry(arg: *mut c_void) -> c_int {
 /// thread's `errno`): no allocation, no lock, no panic.
 fn child_run(args: &ChildArgs<'_>) -> Result<Infallible, Errno> {
     rustix::process::setpgid(None, None)?;
-    move_stdio(args.stdio)?;
+    move_fds(args.stdio, args.extra, args.copies)?;
     if let Some(words) = args.last_words {
         // A child that says why it cannot run, then exits as 4.3's does:
         // not an error of the spawn, so `args.error` stays 0.
@@ -462,20 +505,25 @@ fn child_run(args: &ChildArgs<'_>) -> Result<Infallible, Errno> {
     Err(failed)
 }
 
-/// Puts the plan's three descriptors on 0, 1 and 2 (without close-on-exec),
-/// whatever their numbers: each is first copied to a close-on-exec
-/// descriptor >= 3, so that no `dup2` overwrites a descriptor still to be
-/// copied. The plan's own descriptors above 2 are then closed, in case one
-/// lacked close-on-exec.
-fn move_stdio(fds: [RawFd; 3]) -> Result<(), Errno> {
-    let [stdin, stdout, stderr] = fds;
-    let stdin = dup_high(stdin)?;
-    let stdout = dup_high(stdout)?;
-    let stderr = dup_high(stderr)?;
-    rustix::stdio::dup2_stdin(stdin)?;
-    rustix::stdio::dup2_stdout(stdout)?;
-    rustix::stdio::dup2_stderr(stderr)?;
-    for fd in fds {
+/// Puts the plan's three descriptors on 0, 1 and 2 and its extra ones on
+/// their targets (all without close-on-exec), whatever their numbers: each is
+/// first copied to a close-on-exec descriptor >= 3 that is no target, so
+/// that no `dup2` overwrites a descriptor still to be copied. The plan's own
+/// descriptors above 2 are then closed, in case one lacked close-on-exec,
+/// before anything is put on a target (one may sit on a target number).
+fn move_fds(
+    stdio: [RawFd; 3],
+    extra: &[(RawFd, RawFd)],
+    copies: &[AtomicI32],
+) -> Result<(), Errno> {
+    let [stdin, stdout, stderr] = stdio;
+    let stdin = dup_high(stdin, extra)?;
+    let stdout = dup_high(stdout, extra)?;
+    let stderr = dup_high(stderr, extra)?;
+    for ((fd, _), copy) in extra.iter().zip(copies) {
+        copy.store(dup_high(*fd, extra)?.as_raw_fd(), Ordering::Relaxed);
+    }
+    for fd in stdio.into_iter().chain(extra.iter().map(|(fd, _)| *fd)) {
         if fd > 2 {
             // SAFETY: this closes the entry in the child's own descriptor
             // table (no CLONE_FILES), which no value in the child owns; the
@@ -483,18 +531,38 @@ fn move_stdio(fds: [RawFd; 3]) -> Result<(), Errno> {
             unsafe { rustix::io::close(fd) };
         }
     }
+    rustix::stdio::dup2_stdin(stdin)?;
+    rustix::stdio::dup2_stdout(stdout)?;
+    rustix::stdio::dup2_stderr(stderr)?;
+    for ((_, target), copy) in extra.iter().zip(copies) {
+        // rustix's dup2 wants the target as an open `OwnedFd`; a target need
+        // not be open. The copy is never a target, so dup3 cannot refuse an
+        // equal pair, and flags 0 leaves the target without close-on-exec.
+        // SAFETY: a system call on two descriptor numbers of the child's own
+        // table; the target's old entry, if any, is a copy made above or a
+        // descriptor no value in the child owns.
+        if unsafe { libc::dup3(copy.load(Ordering::Relaxed), *target, 0) } < 0 {
+            return Err(errno());
+        }
+    }
     Ok(())
 }
 
-/// A close-on-exec copy of `fd` numbered 3 or more, left open (exec closes
-/// it).
-fn dup_high(fd: RawFd) -> Result<BorrowedFd<'static>, Errno> {
+/// A close-on-exec copy of `fd` numbered 3 or more and not the target of
+/// any of `extra`, left open (exec closes it). A copy that lands on a
+/// target is left open so that the next one lands elsewhere; placing the
+/// target later closes it.
+fn dup_high(fd: RawFd, extra: &[(RawFd, RawFd)]) -> Result<BorrowedFd<'static>, Errno> {
     // SAFETY: `fd` is one of the plan's descriptors, open in the child's
     // copy of the descriptor table; it is only read here.
     let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-    let copy = rustix::io::fcntl_dupfd_cloexec(fd, 3)?.into_raw_fd();
-    // SAFETY: `copy` was just opened and is never closed before exec.
-    Ok(unsafe { BorrowedFd::borrow_raw(copy) })
+    loop {
+        let copy = rustix::io::fcntl_dupfd_cloexec(fd, 3)?.into_raw_fd();
+        if !extra.iter().any(|(_, target)| *target == copy) {
+            // SAFETY: `copy` was just opened and is never closed before exec.
+            return Ok(unsafe { BorrowedFd::borrow_raw(copy) });
+        }
+    }
 }
 
 /// Sets every signal that has a handler (and `SIGPIPE`, even when ignored)
@@ -917,6 +985,94 @@ mod tests {
                 ("missing directory", Some(libc::ENOENT)),
                 ("not executable", Some(libc::EACCES)),
             ]
+        );
+    }
+
+    #[test]
+    fn an_extra_fd_reaches_the_child_on_its_target() {
+        let output = bounded(|| {
+            let (reader, writer) = pipe();
+            let plan = sh(r#"echo x >&3"#, &[], dev_null(), dev_null())
+                .with_fd(writer, 3)
+                .expect("with_fd");
+            let child = spawn(plan).expect("spawn");
+            let output = read_all(reader);
+            assert!(smol::block_on(child.wait()).expect("wait").success());
+            output
+        });
+        assert_eq!(output, "x\n");
+    }
+
+    /// Two extra descriptors each sitting on the other's target (which a
+    /// naive series of `dup2` would clobber), and one without close-on-exec
+    /// that must not leak under its own number.
+    #[test]
+    fn extra_fds_on_each_others_targets_are_moved_correctly() {
+        let (outputs, status) = bounded(|| {
+            let high = |fd: &OwnedFd| rustix::io::fcntl_dupfd_cloexec(fd, 700).expect("dup");
+            let (r1, w1) = pipe();
+            let (r2, w2) = pipe();
+            let (r3, w3) = pipe();
+            let (a, b, c) = (high(&w1), high(&w2), high(&w3));
+            drop((w1, w2, w3));
+            rustix::io::fcntl_setfd(&c, rustix::io::FdFlags::empty()).expect("F_SETFD");
+            let (na, nb, nc) = (a.as_raw_fd(), b.as_raw_fd(), c.as_raw_fd());
+            let script = r#"echo one >/proc/self/fd/$1; echo two >/proc/self/fd/$2
+                if [ -e /proc/self/fd/$3 ]; then echo leaked; else echo closed; fi >&5"#;
+            let plan = Plan::new(
+                "/bin/sh",
+                [
+                    "sh".to_string(),
+                    "-c".into(),
+                    script.into(),
+                    "sh".into(),
+                    nb.to_string(),
+                    na.to_string(),
+                    nc.to_string(),
+                ],
+                Vec::<(&str, &str)>::new(),
+                dev_null(),
+                dev_null(),
+                dev_null(),
+            )
+            .expect("plan")
+            // Pipe 1's writer goes where pipe 2's sits, and the other way.
+            .with_fd(a, nb)
+            .and_then(|p| p.with_fd(b, na))
+            .and_then(|p| p.with_fd(c, 5))
+            .expect("with_fd");
+            let child = spawn(plan).expect("spawn");
+            let outputs = [read_all(r1), read_all(r2), read_all(r3)];
+            (outputs, smol::block_on(child.wait()).expect("wait"))
+        });
+        assert!(status.success(), "{status:?}");
+        assert_eq!(outputs, ["one\n", "two\n", "closed\n"]);
+    }
+
+    #[test]
+    fn extra_fd_targets_below_3_or_twice_are_refused() {
+        let plan = || sh("exit 0", &[], dev_null(), dev_null());
+        for target in [-1, 0, 1, 2] {
+            let refused = plan().with_fd(dev_null(), target);
+            assert_eq!(
+                refused.err().map(|e| e.kind()),
+                Some(io::ErrorKind::InvalidInput),
+                "{target}"
+            );
+        }
+        let twice = plan()
+            .with_fd(dev_null(), 3)
+            .and_then(|p| p.with_fd(dev_null(), 3));
+        assert_eq!(
+            twice.err().map(|e| e.kind()),
+            Some(io::ErrorKind::InvalidInput)
+        );
+        // The field is public; spawn checks it too.
+        let mut direct = plan();
+        direct.extra_fds.push((dev_null(), 1));
+        assert_eq!(
+            spawn(direct).err().map(|e| e.kind()),
+            Some(io::ErrorKind::InvalidInput)
         );
     }
 
