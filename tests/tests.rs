@@ -9,6 +9,7 @@ mod ctl_compare;
 mod ctl_shell;
 mod ctl_stream;
 mod daemon;
+mod depends;
 mod events;
 mod fcgi;
 mod fuzz_parsers;
