@@ -178,10 +178,13 @@ fn s(text: &str) -> String {
 /// One readiness form: the `ready=` value of a program, the step that makes
 /// it ready, and what STARTING waits for (describe()).
 struct Form {
-    ready: Box<dyn Fn(&str) -> String>,
-    signal: Box<dyn Fn(&str) -> Vec<String>>,
-    waiting: Box<dyn Fn(&str) -> String>,
+    ready: PerName<String>,
+    signal: PerName<Vec<String>>,
+    waiting: PerName<String>,
 }
+
+/// Something that depends on the program's name (a port, for tcp).
+type PerName<T> = Box<dyn Fn(&str) -> T>;
 
 /// a, b (depends_on=a) and c (depends_on=b), each held at a gate file
 /// `NAME.go` and then slow (0.3 s) before it signals readiness. Walks the
