@@ -22,6 +22,8 @@ mod output;
 pub(crate) mod probe;
 #[allow(dead_code)]
 pub(crate) mod readyfd;
+#[allow(dead_code)]
+pub(crate) mod sdnotify;
 mod timers;
 mod view;
 mod wait;
