@@ -23,6 +23,8 @@ pub(crate) mod probe;
 #[allow(dead_code)]
 pub(crate) mod readiness;
 pub(crate) mod readyfd;
+#[allow(dead_code)]
+pub(crate) mod sdnotify;
 mod timers;
 mod view;
 mod wait;
