@@ -17,13 +17,9 @@ mod listener;
 mod names;
 mod notify;
 mod output;
-// Wired into the core by the readiness work.
-#[allow(dead_code)]
 pub(crate) mod probe;
-#[allow(dead_code)]
 pub(crate) mod readiness;
 pub(crate) mod readyfd;
-#[allow(dead_code)]
 pub(crate) mod sdnotify;
 mod timers;
 mod view;
