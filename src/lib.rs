@@ -17,14 +17,19 @@
 //!   `restart` and on `reloadConfig`.
 //! - `process`: `state`, the pure state machine (record, params, event, now
 //!   -> actions), which never reads the clock, calls the system or logs;
-//!   `signals`, signal names; `spawn`, the one place that starts a child and
-//!   sends signals to it.
+//!   `ready`, the parsed `ready=` check; `signals`, signal names; `spawn`,
+//!   the one place that starts a child (clone without a general fork, only
+//!   raw syscalls in the child); `kill`, the one place that signals one.
 //! - `core`: the only owner of process records. It feeds events to the
 //!   machine and performs the actions (spawn, signal, arm a deadline, log,
 //!   announce a change). Its one door is `core::Handle`: typed requests in,
 //!   owned views (`ProcessInfo`, `ConfigInfo`, `Diff`) or a `core::Error`
 //!   out; waiting requests are async methods woken by the core's change
 //!   announcements. It never parses XML, HTTP or INI and never imports `rpc`.
+//!   Beside it: `notify` (the event hub: pools, listeners' protocol, event
+//!   payloads), `depends` (starts gated on dependencies, stops in reverse),
+//!   `readiness` (one task per `ready=` check: fd pipe, sd_notify socket,
+//!   probes, watchdog; each reports an event), `fcgi` (shared sockets).
 //! - `log`: capture (pipe pumps), rotating writers, byte-range reads and
 //!   the main activity log; owned by the core, reached through the handle.
 //! - `rpc`: the XML-RPC value model and codec (shared with supervisorctl),

@@ -49,10 +49,13 @@ fn section_of(group: &Group, program: &str) -> String {
     format!("{kind}:{program}")
 }
 
+/// A process as (group, name).
+type Key = (String, String);
+
 /// Every entry names something, and nothing depends on itself in a loop.
 pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
     let groups = &config.groups;
-    let mut edges: Vec<((String, String), Vec<(String, String)>)> = Vec::new();
+    let mut edges: Vec<(Key, Vec<Key>)> = Vec::new();
     for g in groups {
         for p in &g.processes {
             let mut deps = Vec::new();

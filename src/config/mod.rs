@@ -179,7 +179,7 @@ pub struct Process {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lifecycle {
     /// `ready=` (None for the default, startsecs).
-    pub ready: Option<String>,
+    pub ready: Option<crate::process::ready::Readiness>,
     /// `ready_timeout=` in seconds (default 60).
     pub ready_timeout: u64,
     /// `startretries=infinite` (or -1).
@@ -2302,7 +2302,13 @@ mod tests {
             (l.backoff_max, l.ready_timeout, l.watchdog_sec),
             (Some(30), 5, Some(9))
         );
-        assert_eq!(l.ready.as_deref(), Some("tcp:127.0.0.1:80"));
+        assert_eq!(
+            l.ready,
+            Some(crate::process::ready::Readiness::Tcp {
+                host: "127.0.0.1".into(),
+                port: 80
+            })
+        );
         let plain = ok(
             &dir,
             "[supervisord]\n[program:a]\ncommand=a\nstartretries=-1\n",

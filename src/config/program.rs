@@ -99,9 +99,8 @@ pub(super) fn program_keys(
             .to_string(),
         lifecycle: Lifecycle {
             ready: scope
-                .text("ready")?
-                .map(|r| values::py_strip(&r).to_string())
-                .filter(|r| !r.is_empty() && r != "startsecs"),
+                .parse("ready", crate::process::ready::parse)?
+                .filter(|r| *r != crate::process::ready::Readiness::Startsecs),
             ready_timeout: scope.parse_or("ready_timeout", 60, values::parse_count)?,
             infinite_retries: scope.parse_or("startretries", false, |v| {
                 Ok(values::parse_retries(v)?.is_none())

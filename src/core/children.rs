@@ -168,6 +168,8 @@ pub struct ChildIo {
     stdin: Option<Sender<Vec<u8>>>,
     /// `[fcgi-program:x]`: the child's hold on its group's socket.
     fcgi: Option<super::fcgi::Lease>,
+    /// The task watching its `ready=` check; dropping it ends the watch.
+    _readiness: Option<smol::Task<()>>,
 }
 
 impl ChildIo {
@@ -298,7 +300,28 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
         }
     };
 
-    let env = child_environment(&process, &core.config, core.server_url.as_ref());
+    let mut env = child_environment(&process, &core.config, core.server_url.as_ref());
+    let readiness = match &process.lifecycle.ready {
+        Some(check) => {
+            let tag = core.namespec(id);
+            super::readiness::prepare(check, &tag, process.lifecycle.watchdog_sec, &mut env)
+        }
+        None => Ok(None),
+    };
+    let mut readiness = match readiness {
+        Ok(readiness) => readiness,
+        Err(e) => {
+            if let Some(lease) = fcgi {
+                lease.release(&core.log);
+            }
+            return Err(format!(
+                "couldn't prepare the ready check of {}: {}",
+                repr(&process.name),
+                errno_name(&e)
+            ));
+        }
+    };
+    let ready_fd = readiness.as_mut().and_then(|r| r.child_fd.take());
     let ChildFds {
         stdin,
         stdout,
@@ -317,6 +340,9 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
         }
         if let Some(words) = last_words {
             plan = plan.with_last_words(words);
+        }
+        if let Some((fd, number)) = ready_fd {
+            plan = plan.with_fd(fd, number)?;
         }
         Ok(plan)
     });
@@ -344,8 +370,11 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
         return Err("no such process".to_string());
     };
     slot.generation += 1;
+    slot.ready_note.clear();
     let generation = slot.generation;
     let me = core.me.clone();
+    let readiness =
+        readiness.map(|prepared| super::readiness::watch(core, id, generation, pid, prepared));
 
     // One pump per output pipe. When the child is reaped the pumps take what
     // the pipes still hold (4.3's drain) and close them; only then does the
@@ -416,6 +445,7 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
         slot.io = Some(ChildIo {
             stdin: fcgi.is_none().then_some(tx),
             fcgi,
+            _readiness: readiness,
         });
     }
     Ok(pid)

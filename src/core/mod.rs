@@ -17,11 +17,10 @@ mod listener;
 mod names;
 mod notify;
 mod output;
-// Wired into the core by the readiness work.
-#[allow(dead_code)]
 pub(crate) mod probe;
-#[allow(dead_code)]
+pub(crate) mod readiness;
 pub(crate) mod readyfd;
+pub(crate) mod sdnotify;
 mod timers;
 mod view;
 mod wait;
@@ -125,6 +124,9 @@ struct ProcSlot {
     blocked: Option<Event>,
     /// Stopped because a dependency went down (`restart_dependents`).
     restart_pending: bool,
+    /// What the child said over sd_notify besides READY=1 (STATUS=, ...),
+    /// shown after its description; empty when nothing.
+    ready_note: String,
     /// PROCESS_COMMUNICATION capture for stdout and stderr, when
     /// `*_capture_maxbytes` is set.
     capture: [Option<comm::Capture>; 2],
@@ -215,8 +217,9 @@ fn params_of(p: &config::Process) -> Params {
         stopwaitsecs: p.stopwaitsecs,
         stopasgroup: p.stopasgroup,
         killasgroup: p.killasgroup,
-        ready: p.lifecycle.ready.clone(),
+        ready: p.lifecycle.ready.as_ref().map(|r| r.label()),
         ready_timeout: p.lifecycle.ready_timeout,
+        watchdog_sec: p.lifecycle.watchdog_sec,
         infinite_retries: p.lifecycle.infinite_retries,
         backoff_max: p.lifecycle.backoff_max,
     }
@@ -334,6 +337,7 @@ impl Core {
                     held: None,
                     blocked: None,
                     restart_pending: false,
+                    ready_note: String::new(),
                     capture: [
                         pconfig.stdout.capture_maxbytes,
                         pconfig.stderr.capture_maxbytes,
@@ -564,10 +568,22 @@ impl Core {
             None if rec.state == State::Stopped && spawnerr.starts_with("dependency ") => {
                 spawnerr.clone()
             }
-            None => view::describe(&facts, |t| {
-                self.zone
-                    .short_stamp(UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64))
-            }),
+            None => {
+                let base = match (&slot.config.lifecycle.ready, rec.state) {
+                    (Some(check), State::Starting) => check.describe(),
+                    _ => view::describe(&facts, |t| {
+                        self.zone.short_stamp(
+                            UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64),
+                        )
+                    }),
+                };
+                let live = matches!(rec.state, State::Starting | State::Running);
+                if live && !slot.ready_note.is_empty() {
+                    format!("{base}, {}", slot.ready_note)
+                } else {
+                    base
+                }
+            }
         };
         Some(ProcessInfo {
             name: slot.config.name.clone(),

@@ -457,7 +457,7 @@ fn a_dependent_waits_for_its_dependency_to_be_running() {
     });
     let a_start = f.handle.process_info("a").expect("a").start;
     let b_start = f.handle.process_info("b").expect("b").start;
-    assert!(b_start >= a_start + 1, "b started once a was RUNNING");
+    assert!(b_start > a_start, "b started once a was RUNNING");
     // Shutdown stops the dependent first, although 4.3's reverse priority
     // would stop a (999) before b (1).
     f.handle.shutdown();
@@ -534,5 +534,50 @@ fn stop_all_stops_dependents_first_and_restart_dependents_follow_their_dependenc
     let log = f.main_log();
     let tail = &log[log.rfind("stopped: b").unwrap_or(0)..];
     assert!(tail.contains("stopped: a"), "a stopped after b:\n{log}");
+    f.finish();
+}
+
+#[test]
+fn fd_readiness_holds_starting_until_the_newline() {
+    let f = Fixture::new(
+        "[program:a]\ncommand=sh -c 'read line; echo >&3; exec sleep 1000'\nready=fd:3\n",
+    );
+    f.until("a starting", |h| {
+        h.process_info("a").map(|i| i.state) == Ok(State::Starting)
+    });
+    let info = f.handle.process_info("a").expect("a");
+    assert_eq!(info.description, "waiting for fd 3");
+    // startsecs (1) passing changes nothing: only the newline does.
+    f.run(async { async_io::Timer::after(Duration::from_millis(1300)).await });
+    assert_eq!(f.state("a"), State::Starting);
+    f.handle.send_stdin("a", b"go\n".to_vec()).expect("stdin");
+    f.until("a ready", |h| {
+        h.process_info("a").map(|i| i.state) == Ok(State::Running)
+    });
+    assert!(f
+        .main_log()
+        .contains("success: a entered RUNNING state, process is ready (fd 3)"));
+    f.finish();
+}
+
+#[test]
+fn a_check_that_never_passes_fails_the_start_at_ready_timeout() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let f = Fixture::new(&format!(
+        "[program:a]\ncommand=sleep 1000\nready=tcp:127.0.0.1:{port}\nready_timeout=1\nstartretries=0\n"
+    ));
+    f.until("a fatal", |h| {
+        h.process_info("a").map(|i| i.state) == Ok(State::Fatal)
+    });
+    let log = f.main_log();
+    assert!(
+        log.contains(&format!(
+            "a: not ready within 1 seconds (tcp 127.0.0.1:{port})"
+        )),
+        "{log}"
+    );
     f.finish();
 }

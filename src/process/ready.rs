@@ -179,15 +179,19 @@ impl Readiness {
     /// What a STARTING process with this rule waits for (`startsecs`: how
     /// long it must stay up is the caller's to say).
     pub fn describe(&self) -> String {
+        format!("waiting for {}", self.label())
+    }
+
+    /// The check in a few words (`fd 3`, `tcp 127.0.0.1:8080`), for the
+    /// main log and spawn errors.
+    pub fn label(&self) -> String {
         match self {
-            Readiness::Startsecs => "waiting for startsecs".to_string(),
-            Readiness::Fd(n) => format!("waiting for fd {n}"),
-            Readiness::Notify => "waiting for READY=1".to_string(),
-            Readiness::Tcp { host, port } => {
-                format!("waiting for tcp {}", host_port_text(host, *port))
-            }
-            Readiness::Http { url, .. } => format!("waiting for http {url}"),
-            Readiness::Exec(command) => format!("waiting for exec {command}"),
+            Readiness::Startsecs => "startsecs".to_string(),
+            Readiness::Fd(n) => format!("fd {n}"),
+            Readiness::Notify => "READY=1".to_string(),
+            Readiness::Tcp { host, port } => format!("tcp {}", host_port_text(host, *port)),
+            Readiness::Http { url, .. } => format!("http {url}"),
+            Readiness::Exec(command) => format!("exec {command}"),
         }
     }
 }

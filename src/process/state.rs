@@ -79,6 +79,8 @@ pub struct Params {
     pub ready: Option<String>,
     /// Seconds a `ready` process may take before its start fails.
     pub ready_timeout: u64,
+    /// `watchdog_sec=`: a RUNNING process is killed when its watchdog runs out.
+    pub watchdog_sec: Option<u64>,
     /// `startretries=infinite`: never FATAL.
     pub infinite_retries: bool,
     /// `backoff_max=`: exponential delays (1, 2, 4 ... s) up to this, with jitter.
@@ -173,6 +175,9 @@ pub enum Event {
     Ready,
     /// The `ready=` check failed for good (why, for spawnerr).
     NotReady { why: String },
+    /// A `watchdog_sec=` process let its watchdog run out (no `WATCHDOG=1`
+    /// in time): it is hung, so it is killed and its exit is unexpected.
+    WatchdogExpired,
 }
 
 /// Log levels the machine asks for (mapped onto the main log's levels).
@@ -246,6 +251,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Stopped, E::Deadline) => {}
         (S::Stopped, E::Ready) => {}
         (S::Stopped, E::NotReady { .. }) => {}
+        (S::Stopped, E::WatchdogExpired) => {}
 
         // STARTING: spawned (or about to be), waiting for startsecs.
         (S::Starting, E::AutoStart) => {}
@@ -259,6 +265,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Starting, E::Deadline) => m.starting_deadline(),
         (S::Starting, E::Ready) => m.ready(),
         (S::Starting, E::NotReady { why }) => m.not_ready(why),
+        (S::Starting, E::WatchdogExpired) => {}
 
         // RUNNING: stayed up for startsecs.
         (S::Running, E::AutoStart) => {}
@@ -272,6 +279,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Running, E::Deadline) => {}
         (S::Running, E::Ready) => {} // readiness came after RUNNING (startsecs)
         (S::Running, E::NotReady { .. }) => {}
+        (S::Running, E::WatchdogExpired) => m.watchdog_expired(),
 
         // BACKOFF: the last start failed; retry at the deadline.
         (S::Backoff, E::AutoStart) => {}
@@ -285,6 +293,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Backoff, E::Deadline) => m.retry_after_backoff(),
         (S::Backoff, E::Ready) => {}
         (S::Backoff, E::NotReady { .. }) => {}
+        (S::Backoff, E::WatchdogExpired) => {}
 
         // STOPPING: the stop signal went out; SIGKILL at the deadline.
         (S::Stopping, E::AutoStart) => {}
@@ -298,6 +307,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Stopping, E::Deadline) => m.kill_after_stopwaitsecs(),
         (S::Stopping, E::Ready) => {}
         (S::Stopping, E::NotReady { .. }) => {}
+        (S::Stopping, E::WatchdogExpired) => {}
 
         // EXITED: ended on its own after reaching RUNNING.
         (S::Exited, E::AutoStart) => {} // started before
@@ -311,6 +321,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Exited, E::Deadline) => {}
         (S::Exited, E::Ready) => {}
         (S::Exited, E::NotReady { .. }) => {}
+        (S::Exited, E::WatchdogExpired) => {}
 
         // FATAL: gave up after too many failed starts.
         (S::Fatal, E::AutoStart) => {}
@@ -324,6 +335,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Fatal, E::Deadline) => {}
         (S::Fatal, E::Ready) => {}
         (S::Fatal, E::NotReady { .. }) => {}
+        (S::Fatal, E::WatchdogExpired) => {}
 
         // UNKNOWN: a signal could not be sent; the child may still live.
         (S::Unknown, E::AutoStart) => {}
@@ -337,6 +349,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Unknown, E::Deadline) => {}
         (S::Unknown, E::Ready) => {}
         (S::Unknown, E::NotReady { .. }) => {}
+        (S::Unknown, E::WatchdogExpired) => {}
     }
     m.actions
 }
@@ -512,6 +525,24 @@ impl Machine<'_> {
         self.rec.spawnerr = Some(why.clone());
         self.log(LogLevel::Warn, format!("{}: {why}", self.name()));
         self.set_deadline(None);
+        self.actions.push(Action::Signal {
+            signal: 9,
+            group: self.params.killasgroup,
+        });
+    }
+
+    /// The watchdog ran out on a RUNNING process: SIGKILL (a hung process
+    /// may not heed anything else); the exit that follows is unexpected, so
+    /// autorestart decides what comes next, as systemd's Restart=on-watchdog.
+    fn watchdog_expired(&mut self) {
+        let Some(seconds) = self.params.watchdog_sec else {
+            return;
+        };
+        let message = format!(
+            "{}: watchdog timeout (no WATCHDOG=1 within {seconds} seconds)",
+            self.name()
+        );
+        self.log(LogLevel::Warn, message);
         self.actions.push(Action::Signal {
             signal: 9,
             group: self.params.killasgroup,
@@ -810,6 +841,7 @@ mod tests {
             killasgroup: false,
             ready: None,
             ready_timeout: 60,
+            watchdog_sec: Some(5),
             infinite_retries: false,
             backoff_max: None,
         }
@@ -1155,6 +1187,7 @@ mod tests {
                     why: "tcp refused".into(),
                 },
             ),
+            ("WatchdogExpired", Event::WatchdogExpired),
         ]
     }
 
@@ -1199,6 +1232,7 @@ mod tests {
             (Stopped, "Deadline", Stopped, ""),
             (Stopped, "Ready", Stopped, ""), // without ready=, readiness means nothing
             (Stopped, "NotReady", Stopped, ""),
+            (Stopped, "WatchdogExpired", Stopped, ""),
             //
             (Starting, "AutoStart", Starting, ""),
             (Starting, "Start", Starting, ""),
@@ -1212,6 +1246,7 @@ mod tests {
             (Starting, "Deadline", Running, "STARTING->RUNNING, info success:"),
             (Starting, "Ready", Starting, ""), // without ready=, readiness means nothing
             (Starting, "NotReady", Starting, ""),
+            (Starting, "WatchdogExpired", Starting, ""),
             //
             (Running, "AutoStart", Running, ""),
             (Running, "Start", Running, ""),
@@ -1224,6 +1259,7 @@ mod tests {
             (Running, "Deadline", Running, ""),
             (Running, "Ready", Running, ""), // without ready=, readiness means nothing
             (Running, "NotReady", Running, ""),
+            (Running, "WatchdogExpired", Running, "warn web:, sig 9"), // SIGKILL; the exit restarts
             //
             (Backoff, "AutoStart", Backoff, ""),
             (Backoff, "Start", Starting, "cancel, BACKOFF->STARTING, spawn"),
@@ -1236,6 +1272,7 @@ mod tests {
             (Backoff, "Deadline", Starting, "BACKOFF->STARTING, spawn"),
             (Backoff, "Ready", Backoff, ""), // without ready=, readiness means nothing
             (Backoff, "NotReady", Backoff, ""),
+            (Backoff, "WatchdogExpired", Backoff, ""),
             //
             (Stopping, "AutoStart", Stopping, ""),
             (Stopping, "Start", Stopping, ""),
@@ -1248,6 +1285,7 @@ mod tests {
             (Stopping, "Deadline", Stopping, "warn killing, debug killing, arm +15000ms, sig 9"),
             (Stopping, "Ready", Stopping, ""), // without ready=, readiness means nothing
             (Stopping, "NotReady", Stopping, ""),
+            (Stopping, "WatchdogExpired", Stopping, ""),
             //
             (Exited, "AutoStart", Exited, ""),
             (Exited, "Start", Starting, "EXITED->STARTING, spawn"),
@@ -1260,6 +1298,7 @@ mod tests {
             (Exited, "Deadline", Exited, ""),
             (Exited, "Ready", Exited, ""), // without ready=, readiness means nothing
             (Exited, "NotReady", Exited, ""),
+            (Exited, "WatchdogExpired", Exited, ""),
             //
             (Fatal, "AutoStart", Fatal, ""),
             (Fatal, "Start", Starting, "FATAL->STARTING, spawn"),
@@ -1272,6 +1311,7 @@ mod tests {
             (Fatal, "Deadline", Fatal, ""),
             (Fatal, "Ready", Fatal, ""), // without ready=, readiness means nothing
             (Fatal, "NotReady", Fatal, ""),
+            (Fatal, "WatchdogExpired", Fatal, ""),
             //
             (Unknown, "AutoStart", Unknown, ""),
             (Unknown, "Start", Unknown, ""),
@@ -1284,6 +1324,7 @@ mod tests {
             (Unknown, "Deadline", Unknown, ""),
             (Unknown, "Ready", Unknown, ""), // without ready=, readiness means nothing
             (Unknown, "NotReady", Unknown, ""),
+            (Unknown, "WatchdogExpired", Unknown, ""),
         ]
     };
 
@@ -1338,7 +1379,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 88);
+        assert_eq!(checked, 96);
         assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     }
 
