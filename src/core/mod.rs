@@ -222,6 +222,7 @@ fn params_of(p: &config::Process) -> Params {
         watchdog_sec: p.lifecycle.watchdog_sec,
         infinite_retries: p.lifecycle.infinite_retries,
         backoff_max: p.lifecycle.backoff_max,
+        essential: p.lifecycle.essential,
     }
 }
 
