@@ -1,5 +1,7 @@
 //! The daemon's signals, turned into requests to the core: TERM/INT/QUIT
-//! shut down, HUP restarts, USR2 reopens logs. CHLD is logged at DEBUG, as
+//! shut down (a second one while stopping SIGKILLs what is left, so an
+//! impatient operator or a container runtime need not wait out every
+//! stopwaitsecs), HUP restarts, USR2 reopens logs. CHLD is logged at DEBUG, as
 //! 4.3 logs it (our children are reaped through their pidfds, never here);
 //! as PID 1 (a container's init) it also reaps orphans that were
 //! re-parented to us. async-signal coalesces deliveries, so a signal means
@@ -41,15 +43,29 @@ fn name(signal: Signal) -> &'static str {
 }
 
 pub async fn signal_task(core: Handle, mut signals: Signals) {
+    // An exit request came by signal already (TERM, INT or QUIT).
+    let mut asked_to_exit = false;
     while let Some(received) = signals.next().await {
         let Ok(signal) = received else { continue };
         match signal {
             Signal::Term | Signal::Int | Signal::Quit => {
-                core.log(
-                    LogLevel::Warn,
-                    &format!("received {} indicating exit request", name(signal)),
-                );
-                core.shutdown();
+                if asked_to_exit && core.mood() == Mood::Shutdown {
+                    core.log(
+                        LogLevel::Warn,
+                        &format!(
+                            "received {} again while stopping: killing what is left",
+                            name(signal)
+                        ),
+                    );
+                    core.kill_remaining();
+                } else {
+                    core.log(
+                        LogLevel::Warn,
+                        &format!("received {} indicating exit request", name(signal)),
+                    );
+                    core.shutdown();
+                }
+                asked_to_exit = true;
             }
             Signal::Hup => {
                 if core.mood() == Mood::Shutdown {
