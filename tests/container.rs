@@ -251,10 +251,13 @@ fn as_pid_1_orphans_are_reaped_without_stealing_a_childs_status_and_term_stops_i
     }
     let sb = Sandbox::new("pid1term");
     // `orphaner` leaves a double-forked child behind (re-parented to PID 1),
-    // then ends with a status of its own that must reach its record.
+    // then ends with a status of its own that must reach its record; the
+    // `ready=exec` probe of `probed` is a child of supervisord too, whose
+    // status must reach the probe.
     let conf = Config::new(
         "[program:orphaner]\ncommand=sh -c '(sleep 0.2 &); sleep 1; exit 5'\nstartsecs=0\n\
          exitcodes=5\nautorestart=false\n\n\
+         [program:probed]\ncommand=sleep 1000\nready=exec:sleep 0.1\n\n\
          [program:server]\ncommand=sleep 1000\nstartsecs=0\nstopwaitsecs=30\n",
     )
     .write(&sb);
@@ -270,6 +273,16 @@ fn as_pid_1_orphans_are_reaped_without_stealing_a_childs_status_and_term_stops_i
         "the reaper left orphaner's status to its watcher: {log}"
     );
     assert_eq!(zombies_of(pid), Vec::<u32>::new(), "no zombie under PID 1");
+    let log = wait_for(T, "probed to be ready", || {
+        let text = std::fs::read_to_string(&log_path).ok()?;
+        text.contains("success: probed entered RUNNING state, process is ready")
+            .then_some(text)
+    });
+    assert_eq!(
+        log.matches("reaped unknown pid").count(),
+        1,
+        "only the orphan, never the probe: {log}"
+    );
     let _ = kill(pid, Signal::TERM);
     let status = wait_for(T, "the init to exit", || unshare.try_wait().ok().flatten());
     assert_eq!(status.code(), Some(0), "{status}");

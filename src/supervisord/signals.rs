@@ -128,11 +128,13 @@ fn children() -> Vec<u32> {
 }
 
 /// Reaps exited children that are not ours: orphans re-parented to PID 1.
-/// Our own children are left to their exit watchers, so no status is stolen.
+/// Our own children (programs, and anything else `process::spawn` started,
+/// such as `ready=exec` probes) are left to their own waits, so no status
+/// is stolen.
 fn reap_orphans(core: &Handle, ours: &[u32]) {
     use rustix::process::{waitpid, Pid, WaitOptions};
     for pid in children() {
-        if ours.contains(&pid) {
+        if ours.contains(&pid) || crate::process::spawn::is_unreaped_child(pid) {
             continue;
         }
         let Some(raw) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
