@@ -165,12 +165,25 @@ impl Core {
     }
 
     /// exit_when_all_done's facts: every process of every group but the
-    /// event listeners' pools (they serve the others and never end).
-    fn done_facts(&self) -> Vec<Facts> {
-        self.groups
+    /// event listeners' pools (they serve the others and never end). None
+    /// at once while one of them is still up (the common case, kept cheap).
+    fn done_facts(&self) -> Option<Vec<Facts>> {
+        let ids: Vec<ProcId> = self
+            .groups
             .iter()
             .filter(|g| g.pool.is_none())
-            .flat_map(|g| g.procs.iter())
+            .flat_map(|g| g.procs.iter().copied())
+            .collect();
+        let up = ids.iter().any(|id| {
+            self.procs.get(id).is_some_and(|p| {
+                !matches!(p.rec.state, State::Stopped | State::Exited | State::Fatal)
+            })
+        });
+        if up {
+            return None;
+        }
+        let facts = ids
+            .iter()
             .filter_map(|id| {
                 let p = self.procs.get(id)?;
                 Some(Facts {
@@ -184,7 +197,8 @@ impl Core {
                         .is_some_and(|code| p.params.exitcodes.contains(&code)),
                 })
             })
-            .collect()
+            .collect();
+        Some(facts)
     }
 
     /// In `settle`: a run that ends by itself begins its shutdown here, with
@@ -197,7 +211,9 @@ impl Core {
         }
         let ending = match self.ending.take() {
             Some(ending) => Some(ending),
-            None if self.config.supervisord.exit_when_all_done => all_done(&self.done_facts()),
+            None if self.config.supervisord.exit_when_all_done => {
+                self.done_facts().and_then(|facts| all_done(&facts))
+            }
             None => None,
         };
         if let Some(ending) = ending {

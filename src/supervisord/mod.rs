@@ -1,7 +1,8 @@
 //! The supervisord mode: the command line, the config, process-wide setup
 //! (privileges, rlimits, logs, sockets, daemonizing, pidfile), then the core
 //! on a single-threaded executor until a shutdown; a restart (HUP or
-//! supervisor.restart) loops back with a freshly read config.
+//! supervisor.restart) loops back with a freshly read config. The exit
+//! status is the one the shutdown's `Outcome` carries (container mode).
 
 mod signals;
 
