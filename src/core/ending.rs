@@ -211,9 +211,7 @@ impl Core {
         }
         let ending = match self.ending.take() {
             Some(ending) => Some(ending),
-            None if self.config.supervisord.exit_when_all_done => {
-                self.done_facts().and_then(|facts| all_done(&facts))
-            }
+            None if self.exit_when_all_done => self.done_facts().and_then(|facts| all_done(&facts)),
             None => None,
         };
         if let Some(ending) = ending {

@@ -191,6 +191,9 @@ struct Core {
     ending: Option<ending::Ending>,
     /// What supervisord exits with once everything is stopped.
     exit_status: u8,
+    /// `[supervisord] exit_when_all_done` as of the last (re)start; a
+    /// reread alone does not change it.
+    exit_when_all_done: bool,
 }
 
 /// Everything the core needs from the daemon's setup.
@@ -259,6 +262,7 @@ impl Core {
             RefCell::new(Core {
                 source: setup.source,
                 server_url: setup.config.server_url(),
+                exit_when_all_done: setup.config.supervisord.exit_when_all_done,
                 config: setup.config,
                 pending: None,
                 mood: Mood::Running,
@@ -1084,6 +1088,7 @@ impl Core {
             }
         }
         self.server_url = config.server_url();
+        self.exit_when_all_done = config.supervisord.exit_when_all_done;
         self.config = config;
         self.mood = Mood::Running;
         self.started = false;
