@@ -29,7 +29,9 @@
 //!   Beside it: `notify` (the event hub: pools, listeners' protocol, event
 //!   payloads), `depends` (starts gated on dependencies, stops in reverse),
 //!   `readiness` (one task per `ready=` check: fd pipe, sd_notify socket,
-//!   probes, watchdog; each reports an event), `fcgi` (shared sockets).
+//!   probes, watchdog; each reports an event), `fcgi` (shared sockets),
+//!   `ending` (container mode: an essential program's end or
+//!   exit_when_all_done ends the run, with the status `Outcome` carries).
 //! - `log`: capture (pipe pumps), rotating writers, byte-range reads and
 //!   the main activity log; owned by the core, reached through the handle.
 //! - `rpc`: the XML-RPC value model and codec (shared with supervisorctl),

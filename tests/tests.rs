@@ -5,6 +5,7 @@
 mod ctl_util;
 mod util;
 
+mod container;
 mod ctl_compare;
 mod ctl_shell;
 mod ctl_stream;

@@ -45,6 +45,7 @@ pub(super) fn parse_daemon(scope: &Scope, host: &Host) -> Result<Daemon, ConfigE
         identifier: scope
             .text("identifier")?
             .unwrap_or_else(|| "supervisor".to_string()),
+        exit_when_all_done: scope.parse_or("exit_when_all_done", false, values::parse_bool)?,
     })
 }
 

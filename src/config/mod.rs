@@ -116,6 +116,9 @@ pub struct Daemon {
     pub strip_ansi: bool,
     pub environment: Vec<(String, String)>,
     pub identifier: String,
+    /// `exit_when_all_done=true`: exit once every program has ended and
+    /// none will restart (beyond 4.3; container mode).
+    pub exit_when_all_done: bool,
 }
 
 /// `[supervisorctl]`.
@@ -192,6 +195,9 @@ pub struct Lifecycle {
     pub restart_dependents: bool,
     /// `watchdog_sec=` for `ready=notify`.
     pub watchdog_sec: Option<u64>,
+    /// `essential=true`: when it exits or goes FATAL, supervisord stops
+    /// everything and exits with its status (container mode).
+    pub essential: bool,
 }
 
 impl Default for Lifecycle {
@@ -204,6 +210,7 @@ impl Default for Lifecycle {
             depends_on: Vec::new(),
             restart_dependents: false,
             watchdog_sec: None,
+            essential: false,
         }
     }
 }
@@ -773,6 +780,7 @@ mod tests {
                 strip_ansi: false,
                 environment: vec![],
                 identifier: "supervisor".into(),
+                exit_when_all_done: false,
             }
         );
         assert_eq!(config.unix_http_server, None);
@@ -792,9 +800,11 @@ mod tests {
              logfile_backups = 0\nloglevel = BLATHER\npidfile = run.pid\numask = 077\n\
              nodaemon = true\nsilent = yes\nminfds = 4096\nminprocs = 0\nnocleanup = on\n\
              childlogdir = %(here)s\nuser = nobody\ndirectory = %(here)s\nstrip_ansi = 1\n\
-             environment = A=\"1,2\",B=%(ENV_STAGE)s\nidentifier = box-%(host_node_name)s\n",
+             environment = A=\"1,2\",B=%(ENV_STAGE)s\nidentifier = box-%(host_node_name)s\n\
+             exit_when_all_done = true\n",
         );
         let s = &config.supervisord;
+        assert!(s.exit_when_all_done);
         assert_eq!(s.logfile, LogTarget::Path(dir.path().join("main.log")));
         assert_eq!((s.logfile_maxbytes, s.logfile_backups), (1024, 0));
         assert_eq!(s.loglevel, LogLevel::Blather);
@@ -861,6 +871,11 @@ mod tests {
             ("user", "4242", "Invalid user id 4242"),
             ("directory", "/nonexistent", "is not an existing directory"),
             ("strip_ansi", "x", "not a valid boolean"),
+            (
+                "exit_when_all_done",
+                "sure",
+                "not a valid boolean value: 'sure'",
+            ),
             (
                 "environment",
                 "A=1 B=2",
@@ -1032,6 +1047,7 @@ mod tests {
             ("stderr_capture_maxbytes", "x", "not a valid size"),
             ("stderr_events_enabled", "x", "not a valid boolean"),
             ("stderr_syslog", "x", "not a valid boolean"),
+            ("essential", "yes please", "not a valid boolean value"),
             (
                 "process_name",
                 "a b",
@@ -2309,6 +2325,11 @@ mod tests {
                 port: 80
             })
         );
+        let essential = ok(
+            &dir,
+            "[supervisord]\n[program:a]\ncommand=a\nessential=true\n",
+        );
+        assert!(essential.groups[0].processes[0].lifecycle.essential);
         let plain = ok(
             &dir,
             "[supervisord]\n[program:a]\ncommand=a\nstartretries=-1\n",

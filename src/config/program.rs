@@ -112,6 +112,7 @@ pub(super) fn program_keys(
                 .collect(),
             restart_dependents: scope.parse_or("restart_dependents", false, values::parse_bool)?,
             watchdog_sec: scope.parse("watchdog_sec", values::parse_count)?,
+            essential: scope.parse_or("essential", false, values::parse_bool)?,
         },
     };
     if keys.numprocs > MAX_NUMPROCS {

@@ -124,6 +124,11 @@ impl Handle {
         self.get((), |c| c.shutdown())
     }
 
+    /// A second TERM/INT/QUIT while stopping: SIGKILL what is left.
+    pub fn kill_remaining(&self) {
+        self.get((), |c| c.kill_remaining())
+    }
+
     /// HUP: read the configuration; if it is valid, stop everything and
     /// start again with it. An invalid one is logged and changes nothing.
     pub fn restart(&self) -> Result<(), Error> {

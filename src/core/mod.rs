@@ -9,6 +9,7 @@
 mod children;
 mod comm;
 mod depends;
+mod ending;
 mod error;
 mod events;
 mod fcgi;
@@ -76,7 +77,9 @@ impl Mood {
 /// How the run ended, once every child is stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Shutdown,
+    /// Exit with this status: 0 for a TERM or supervisor.shutdown, the
+    /// program's for an essential one's end, exit_when_all_done's verdict.
+    Shutdown { status: u8 },
     /// Restart with this configuration, read and validated before anything stopped.
     Restart(Box<Config>),
 }
@@ -130,6 +133,9 @@ struct ProcSlot {
     /// PROCESS_COMMUNICATION capture for stdout and stderr, when
     /// `*_capture_maxbytes` is set.
     capture: [Option<comm::Capture>; 2],
+    /// How the last child ended, until the next spawn (the machine keeps
+    /// only 4.3's exitstatus, -1 for any signal).
+    last_exit: Option<state::ExitStatus>,
 }
 
 /// An active process group.
@@ -179,6 +185,15 @@ struct Core {
     tick_bell: Sender<()>,
     /// SUPERVISOR_STATE_CHANGE_STOPPING was sent for this shutdown.
     stopping_announced: bool,
+    /// The groups were added and started: a run can end by itself.
+    started: bool,
+    /// An essential program ended the run; acted on in `settle`.
+    ending: Option<ending::Ending>,
+    /// What supervisord exits with once everything is stopped.
+    exit_status: u8,
+    /// `[supervisord] exit_when_all_done` as of the last (re)start; a
+    /// reread alone does not change it.
+    exit_when_all_done: bool,
 }
 
 /// Everything the core needs from the daemon's setup.
@@ -222,6 +237,7 @@ fn params_of(p: &config::Process) -> Params {
         watchdog_sec: p.lifecycle.watchdog_sec,
         infinite_retries: p.lifecycle.infinite_retries,
         backoff_max: p.lifecycle.backoff_max,
+        essential: p.lifecycle.essential,
     }
 }
 
@@ -246,6 +262,7 @@ impl Core {
             RefCell::new(Core {
                 source: setup.source,
                 server_url: setup.config.server_url(),
+                exit_when_all_done: setup.config.supervisord.exit_when_all_done,
                 config: setup.config,
                 pending: None,
                 mood: Mood::Running,
@@ -266,6 +283,9 @@ impl Core {
                 ticks: notify::Ticks::new(unix_secs(SystemTime::now())),
                 tick_bell,
                 stopping_announced: false,
+                started: false,
+                ending: None,
+                exit_status: 0,
             })
         });
         executor
@@ -296,6 +316,7 @@ impl Core {
         for id in added {
             self.apply(id, Event::AutoStart);
         }
+        self.started = true;
         self.settle();
     }
 
@@ -343,6 +364,7 @@ impl Core {
                         pconfig.stderr.capture_maxbytes,
                     ]
                     .map(|max| (max > 0).then(|| comm::Capture::new(max as usize))),
+                    last_exit: None,
                 },
             );
             ids.push(id);
@@ -862,6 +884,7 @@ impl Core {
             for action in actions {
                 if let Action::Transition { from, to } = action {
                     self.state_changed(id, from, to, pid_before);
+                    self.check_essential(id, to);
                 }
                 if let Some(next) = self.perform(id, action) {
                     follow.push(next);
@@ -874,9 +897,14 @@ impl Core {
 
     fn perform(&mut self, id: ProcId, action: Action) -> Option<Event> {
         match action {
-            Action::Spawn => Some(match children::spawn(self, id) {
-                Ok(pid) => Event::Spawned { pid },
-                Err(error) => Event::SpawnFailed { error },
+            Action::Spawn => Some({
+                if let Some(slot) = self.procs.get_mut(&id) {
+                    slot.last_exit = None;
+                }
+                match children::spawn(self, id) {
+                    Ok(pid) => Event::Spawned { pid },
+                    Err(error) => Event::SpawnFailed { error },
+                }
             }),
             Action::Signal { signal, group } => {
                 let slot = self.procs.get(&id)?;
@@ -929,6 +957,7 @@ impl Core {
                     !matches!(w.try_send(()), Err(smol::channel::TrySendError::Closed(_)))
                 });
             }
+            self.end_if_done();
             if self.stop_queue.is_some() {
                 if self.has_dependencies() {
                     self.advance_stopping_by_dependencies();
@@ -957,12 +986,20 @@ impl Core {
     }
 
     fn begin_stopping(&mut self, mood: Mood) {
+        if self.start_stopping(mood) {
+            self.settle();
+        }
+    }
+
+    /// `begin_stopping` without the settle (for `settle` itself); false if
+    /// a stop was already under way.
+    fn start_stopping(&mut self, mood: Mood) -> bool {
         if self.stop_queue.is_some() {
             // Already stopping; a shutdown request still wins over a restart.
             if mood == Mood::Shutdown {
                 self.mood = Mood::Shutdown;
             }
-            return;
+            return false;
         }
         self.mood = mood;
         if !self.stopping_announced {
@@ -970,6 +1007,28 @@ impl Core {
             self.notify(events::EventKind::SupervisorStopping, String::new);
         }
         self.stop_queue = Some(self.group_names());
+        true
+    }
+
+    /// A second TERM while stopping: SIGKILL every child still alive (to
+    /// its process group with killasgroup), highest priority first, instead
+    /// of waiting out stopwaitsecs. The stop then ends as they are reaped.
+    fn kill_remaining(&mut self) {
+        if self.stop_queue.is_none() {
+            return;
+        }
+        for id in self.in_priority_order(None).into_iter().rev() {
+            let alive = self.procs.get(&id).is_some_and(|p| {
+                p.rec.pid != 0
+                    && matches!(
+                        p.rec.state,
+                        State::Starting | State::Running | State::Stopping
+                    )
+            });
+            if alive {
+                self.apply(id, Event::Kill);
+            }
+        }
         self.settle();
     }
 
@@ -1012,7 +1071,9 @@ impl Core {
             // A restart with no config read can only come from a bug; the
             // config in force is the safe one to start again with.
             (Mood::Restarting, None) => Outcome::Restart(Box::new(self.config.clone())),
-            _ => Outcome::Shutdown,
+            _ => Outcome::Shutdown {
+                status: self.exit_status,
+            },
         };
         let _ = self.done.try_send(outcome);
     }
@@ -1027,8 +1088,12 @@ impl Core {
             }
         }
         self.server_url = config.server_url();
+        self.exit_when_all_done = config.supervisord.exit_when_all_done;
         self.config = config;
         self.mood = Mood::Running;
+        self.started = false;
+        self.ending = None;
+        self.exit_status = 0;
     }
 
     /// Pids of every live child, so a PID 1 reaper can leave them alone.
@@ -1053,6 +1118,7 @@ impl Core {
         if let Some(io) = slot.io.take() {
             io.release(&self.log);
         }
+        slot.last_exit = Some(status);
         self.apply(id, Event::Exited { status });
         // As 4.3's finish(): an event the listener held goes back to its pool.
         self.reject_held(id);

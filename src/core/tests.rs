@@ -42,8 +42,13 @@ struct Fixture {
 }
 
 fn conf_text(dir: &Path, programs: &str) -> String {
+    conf_text_with(dir, "", programs)
+}
+
+/// The config with more `[supervisord]` lines.
+fn conf_text_with(dir: &Path, daemon: &str, programs: &str) -> String {
     format!(
-        "[supervisord]\nlogfile={d}/main.log\nchildlogdir={d}\nloglevel=debug\nidentifier=unit\n\n{programs}",
+        "[supervisord]\nlogfile={d}/main.log\nchildlogdir={d}\nloglevel=debug\nidentifier=unit\n{daemon}\n{programs}",
         d = dir.display()
     )
 }
@@ -55,9 +60,14 @@ const SLEEPERS: &str = "[program:a]\ncommand=sleep 1000\nstartsecs=0\nstderr_log
 
 impl Fixture {
     fn new(programs: &str) -> Fixture {
+        Fixture::with_daemon("", programs)
+    }
+
+    /// With more `[supervisord]` lines.
+    fn with_daemon(daemon: &str, programs: &str) -> Fixture {
         let dir = TempDir::new("handle");
         let path = dir.0.join("s.conf");
-        std::fs::write(&path, conf_text(&dir.0, programs)).expect("write config");
+        std::fs::write(&path, conf_text_with(&dir.0, daemon, programs)).expect("write config");
         let source = Source::new(path, Vec::new());
         let config = source.load().expect("valid config");
         let zone = crate::timefmt::Zone::utc();
@@ -120,7 +130,7 @@ impl Fixture {
     fn finish(self) {
         self.handle.shutdown();
         let outcome = self.run(async { self.done.recv().await });
-        assert_eq!(outcome.ok(), Some(Outcome::Shutdown));
+        assert_eq!(outcome.ok(), Some(Outcome::Shutdown { status: 0 }));
     }
 }
 
@@ -418,7 +428,7 @@ fn a_shutdown_requested_over_rpc_waits_for_the_reply() {
     assert_eq!(f.handle.mood(), Mood::Running);
     f.handle.after_reply();
     let outcome = f.run(async { f.done.recv().await });
-    assert_eq!(outcome.ok(), Some(Outcome::Shutdown));
+    assert_eq!(outcome.ok(), Some(Outcome::Shutdown { status: 0 }));
     assert!(f.handle.child_pids().is_empty());
 }
 
@@ -462,7 +472,7 @@ fn a_dependent_waits_for_its_dependency_to_be_running() {
     // would stop a (999) before b (1).
     f.handle.shutdown();
     let outcome = f.run(async { f.done.recv().await });
-    assert_eq!(outcome.ok(), Some(Outcome::Shutdown));
+    assert_eq!(outcome.ok(), Some(Outcome::Shutdown { status: 0 }));
     let log = f.main_log();
     let (sb, sa) = (log.find("stopped: b"), log.find("stopped: a"));
     assert!(
@@ -580,4 +590,85 @@ fn a_check_that_never_passes_fails_the_start_at_ready_timeout() {
         "{log}"
     );
     f.finish();
+}
+
+// ----- container mode --------------------------------------------------------
+
+#[test]
+fn an_essential_exit_stops_everything_and_ends_the_run_with_its_status() {
+    let f = Fixture::new(
+        "[program:web]\ncommand=sh -c 'sleep 0.3; exit 42'\nstartsecs=0\nessential=true\n\
+         autorestart=true\n\n\
+         [program:other]\ncommand=sleep 1000\nstartsecs=0\n",
+    );
+    let other = f.pid("other");
+    let outcome = f.run(async { f.done.recv().await });
+    assert_eq!(outcome.ok(), Some(Outcome::Shutdown { status: 42 }));
+    assert_eq!(f.state("web"), State::Exited, "not restarted");
+    assert_eq!(f.state("other"), State::Stopped);
+    assert!(f.handle.child_pids().is_empty(), "{other} was stopped");
+    let log = f.main_log();
+    assert!(
+        log.contains(
+            "WARN essential program web exited (exit status 42); stopping everything, \
+             then exiting with status 42"
+        ),
+        "{log}"
+    );
+}
+
+#[test]
+fn an_operator_stopping_an_essential_program_ends_nothing() {
+    let f = Fixture::new(
+        "[program:web]\ncommand=sleep 1000\nstartsecs=0\nessential=true\n\n\
+         [program:other]\ncommand=sleep 1000\nstartsecs=0\n",
+    );
+    assert_eq!(f.run(f.handle.stop("web", true)), Ok(Applied::One));
+    assert_eq!(f.state("web"), State::Stopped);
+    assert_eq!(f.handle.mood(), Mood::Running);
+    assert_eq!(f.state("other"), State::Running);
+    assert!(f.done.try_recv().is_err());
+    f.finish();
+}
+
+#[test]
+fn exit_when_all_done_ends_with_the_worst_unexpected_status() {
+    let f = Fixture::with_daemon(
+        "exit_when_all_done=true\n",
+        "[program:ok]\ncommand=sh -c 'sleep 0.2'\nstartsecs=0\nautorestart=false\n\n\
+         [program:bad]\ncommand=sh -c 'sleep 0.4; exit 3'\nstartsecs=0\nautorestart=false\n\n\
+         [program:idle]\ncommand=sleep 1000\nautostart=false\n",
+    );
+    assert_eq!(f.handle.mood(), Mood::Running, "not at startup");
+    let outcome = f.run(async { f.done.recv().await });
+    assert_eq!(outcome.ok(), Some(Outcome::Shutdown { status: 3 }));
+    let log = f.main_log();
+    assert!(
+        log.contains(
+            "every program has ended and none will restart (exit_when_all_done); \
+             exiting with status 3: bad exited unexpectedly (exit status 3)"
+        ),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_second_stop_request_kills_what_is_left() {
+    let f = Fixture::new(
+        "[program:stubborn]\ncommand=sh -c 'trap \"\" TERM; touch %(here)s/trapped; \
+         while :; do sleep 0.1; done'\nstartsecs=0\nstopwaitsecs=60\n",
+    );
+    let trapped = f.dir.0.join("trapped");
+    f.until("stubborn to ignore TERM", |_| trapped.exists());
+    f.handle.shutdown();
+    assert_eq!(f.state("stubborn"), State::Stopping);
+    f.handle.kill_remaining();
+    let outcome = f.run(async { f.done.recv().await });
+    assert_eq!(outcome.ok(), Some(Outcome::Shutdown { status: 0 }));
+    let log = f.main_log();
+    assert!(log.contains("killing stubborn (pid "), "{log}");
+    assert!(
+        log.contains("stopped: stubborn (terminated by SIGKILL)"),
+        "{log}"
+    );
 }

@@ -30,6 +30,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::ptr;
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use async_io::Async;
 use rustix::fs::Mode;
@@ -185,6 +186,24 @@ fn invalid(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message.to_string())
 }
 
+/// Pids of the children [`spawn`] started that [`Child::wait`] has not
+/// reaped yet (programs, `ready=exec` probes, anything): a PID 1 reaper of
+/// orphans must leave them to their own waits, or it steals their status.
+static UNREAPED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn unreaped() -> MutexGuard<'static, Vec<u32>> {
+    // The list stays consistent whatever a panicking holder did.
+    UNREAPED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Whether `pid` is a child [`spawn`] started and its [`Child::wait`] has
+/// not reaped yet.
+pub fn is_unreaped_child(pid: u32) -> bool {
+    unreaped().contains(&pid)
+}
+
 /// A running child, reaped through its pidfd. Dropping it without
 /// [`Child::wait`] leaves a zombie: nothing else here reaps it.
 pub struct Child {
@@ -215,7 +234,14 @@ impl Child {
 
     /// Waits for the child to end and reaps it.
     pub async fn wait(self) -> io::Result<ExitStatus> {
-        let pidfd = Async::new(self.pidfd)?;
+        let id = self.id();
+        let result = Self::reap(self.pidfd).await;
+        unreaped().retain(|pid| *pid != id);
+        result
+    }
+
+    async fn reap(pidfd: OwnedFd) -> io::Result<ExitStatus> {
+        let pidfd = Async::new(pidfd)?;
         loop {
             let fd = pidfd.get_ref().as_fd();
             match rustix::process::waitid(
@@ -377,7 +403,9 @@ pub fn spawn(plan: Plan) -> io::Result<Child> {
         LAST_FAILED_CHILD.with(|c| c.set(Some(pid)));
         return Err(io::Error::from_raw_os_error(failed));
     }
-    Ok(Child { pid, pidfd })
+    let child = Child { pid, pidfd };
+    unreaped().push(child.id());
+    Ok(child)
 }
 
 /// Blocks until the child behind `pidfd`, known to be exiting, is reaped.
@@ -795,6 +823,18 @@ mod tests {
             WaitIdOptions::EXITED | WaitIdOptions::NOHANG,
         );
         assert_eq!(left.err(), Some(Errno::CHILD), "pid {pid:?} not reaped");
+    }
+
+    #[test]
+    fn a_child_is_listed_as_unreaped_until_its_wait_reaps_it() {
+        bounded(|| {
+            let child = spawn(sh("exit 0", &[], dev_null(), dev_null())).expect("spawn");
+            let pid = child.id();
+            assert!(is_unreaped_child(pid));
+            let status = smol::block_on(child.wait()).expect("wait");
+            assert!(status.success());
+            assert!(!is_unreaped_child(pid));
+        });
     }
 
     #[test]

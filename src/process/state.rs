@@ -85,6 +85,9 @@ pub struct Params {
     pub infinite_retries: bool,
     /// `backoff_max=`: exponential delays (1, 2, 4 ... s) up to this, with jitter.
     pub backoff_max: Option<u64>,
+    /// `essential=true`: its exit ends the daemon's run (the core begins
+    /// the shutdown), so the machine never restarts it after RUNNING.
+    pub essential: bool,
 }
 
 /// A moment, as both clocks see it: deadlines use the monotonic one, the
@@ -178,6 +181,9 @@ pub enum Event {
     /// A `watchdog_sec=` process let its watchdog run out (no `WATCHDOG=1`
     /// in time): it is hung, so it is killed and its exit is unexpected.
     WatchdogExpired,
+    /// SIGKILL now, without waiting for stopwaitsecs (to the process group
+    /// with killasgroup): a second TERM while supervisord stops.
+    Kill,
 }
 
 /// Log levels the machine asks for (mapped onto the main log's levels).
@@ -252,6 +258,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Stopped, E::Ready) => {}
         (S::Stopped, E::NotReady { .. }) => {}
         (S::Stopped, E::WatchdogExpired) => {}
+        (S::Stopped, E::Kill) => {}
 
         // STARTING: spawned (or about to be), waiting for startsecs.
         (S::Starting, E::AutoStart) => {}
@@ -266,6 +273,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Starting, E::Ready) => m.ready(),
         (S::Starting, E::NotReady { why }) => m.not_ready(why),
         (S::Starting, E::WatchdogExpired) => {}
+        (S::Starting, E::Kill) => m.kill_now(),
 
         // RUNNING: stayed up for startsecs.
         (S::Running, E::AutoStart) => {}
@@ -280,6 +288,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Running, E::Ready) => {} // readiness came after RUNNING (startsecs)
         (S::Running, E::NotReady { .. }) => {}
         (S::Running, E::WatchdogExpired) => m.watchdog_expired(),
+        (S::Running, E::Kill) => m.kill_now(),
 
         // BACKOFF: the last start failed; retry at the deadline.
         (S::Backoff, E::AutoStart) => {}
@@ -294,6 +303,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Backoff, E::Ready) => {}
         (S::Backoff, E::NotReady { .. }) => {}
         (S::Backoff, E::WatchdogExpired) => {}
+        (S::Backoff, E::Kill) => {} // no child to kill
 
         // STOPPING: the stop signal went out; SIGKILL at the deadline.
         (S::Stopping, E::AutoStart) => {}
@@ -308,6 +318,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Stopping, E::Ready) => {}
         (S::Stopping, E::NotReady { .. }) => {}
         (S::Stopping, E::WatchdogExpired) => {}
+        (S::Stopping, E::Kill) => m.kill_now(),
 
         // EXITED: ended on its own after reaching RUNNING.
         (S::Exited, E::AutoStart) => {} // started before
@@ -322,6 +333,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Exited, E::Ready) => {}
         (S::Exited, E::NotReady { .. }) => {}
         (S::Exited, E::WatchdogExpired) => {}
+        (S::Exited, E::Kill) => {}
 
         // FATAL: gave up after too many failed starts.
         (S::Fatal, E::AutoStart) => {}
@@ -336,6 +348,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Fatal, E::Ready) => {}
         (S::Fatal, E::NotReady { .. }) => {}
         (S::Fatal, E::WatchdogExpired) => {}
+        (S::Fatal, E::Kill) => {}
 
         // UNKNOWN: a signal could not be sent; the child may still live.
         (S::Unknown, E::AutoStart) => {}
@@ -350,6 +363,7 @@ pub fn step(rec: &mut Record, params: &Params, event: Event, ctx: Ctx) -> Vec<Ac
         (S::Unknown, E::Ready) => {}
         (S::Unknown, E::NotReady { .. }) => {}
         (S::Unknown, E::WatchdogExpired) => {}
+        (S::Unknown, E::Kill) => {} // we lost track of the child
     }
     m.actions
 }
@@ -632,6 +646,34 @@ impl Machine<'_> {
         self.kill(SIGKILL, self.stop_wait().max(MIN_KILL_REPEAT));
     }
 
+    /// Event::Kill: SIGKILL at once, as the stopwaitsecs deadline would,
+    /// to the process group with killasgroup; repeated if unanswered.
+    fn kill_now(&mut self) {
+        if self.rec.pid == 0 {
+            return;
+        }
+        let as_group = if self.params.killasgroup {
+            "process group "
+        } else {
+            ""
+        };
+        let message = format!(
+            "killing {} (pid {}) {as_group}with signal SIGKILL",
+            self.name(),
+            self.rec.pid
+        );
+        self.log(LogLevel::Warn, message);
+        self.rec.administrative_stop = true;
+        self.rec.killing = true;
+        let deadline = self.at(self.stop_wait().max(MIN_KILL_REPEAT));
+        self.set_deadline(deadline);
+        self.change_state(State::Stopping);
+        self.actions.push(Action::Signal {
+            signal: SIGKILL,
+            group: self.params.killasgroup,
+        });
+    }
+
     /// 4.3's kill(): BACKOFF stops at once; otherwise signal the child (or
     /// its group) and wait `wait` for it to exit.
     fn kill(&mut self, signal: i32, wait: Duration) {
@@ -758,7 +800,7 @@ impl Machine<'_> {
                 .is_some_and(|code| !self.params.exitcodes.contains(&code)),
             AutoRestart::Never => false,
         };
-        if restart && self.ctx.may_start {
+        if restart && self.ctx.may_start && !self.params.essential {
             self.spawn();
         }
     }
@@ -844,6 +886,7 @@ mod tests {
             watchdog_sec: Some(5),
             infinite_retries: false,
             backoff_max: None,
+            essential: false,
         }
     }
 
@@ -950,6 +993,81 @@ mod tests {
             assert_eq!(sim.rec.state, State::Running);
             sim
         }
+    }
+
+    // ---- container mode (keys beyond 4.3) --------------------------------------
+
+    #[test]
+    fn an_essential_program_is_never_restarted_after_running() {
+        for autorestart in [AutoRestart::Always, AutoRestart::Unexpected] {
+            let mut sim = Sim::running(
+                Params {
+                    essential: true,
+                    autorestart,
+                    ..params()
+                },
+                7,
+            );
+            let actions = sim.at(at(100), exited(1));
+            assert_eq!(sim.rec.state, State::Exited, "{autorestart:?}");
+            assert!(!actions.contains(&Action::Spawn), "{actions:?}");
+            assert_eq!(sim.rec.exitstatus, Some(1));
+        }
+        // A failed start is still retried: only FATAL ends the run.
+        let mut sim = Sim::new(Params {
+            essential: true,
+            ..params()
+        });
+        sim.start(0, 7);
+        sim.at(at_ms(100), exited(1));
+        assert_eq!(sim.rec.state, State::Backoff);
+    }
+
+    #[test]
+    fn kill_sends_sigkill_at_once_to_the_group_with_killasgroup() {
+        let mut sim = Sim::running(
+            Params {
+                stopasgroup: true,
+                killasgroup: true,
+                stopwaitsecs: 60,
+                ..params()
+            },
+            7,
+        );
+        sim.at(at(100), Event::Stop);
+        assert_eq!(sim.rec.state, State::Stopping);
+        let actions = sim.at(at(101), Event::Kill);
+        assert!(
+            actions.contains(&Action::Signal {
+                signal: SIGKILL,
+                group: true
+            }),
+            "{actions:?}"
+        );
+        assert!(actions.contains(&log(
+            LogLevel::Warn,
+            "killing web (pid 7) process group with signal SIGKILL"
+        )));
+        // The kill is repeated if unanswered; the exit is a stop.
+        assert_eq!(sim.rec.deadline, Some(at(161).mono));
+        sim.at(
+            at(102),
+            Event::Exited {
+                status: ExitStatus::Signal {
+                    signal: SIGKILL,
+                    core_dumped: false,
+                },
+            },
+        );
+        assert_eq!(sim.rec.state, State::Stopped);
+        // Without killasgroup, the pid alone.
+        let mut sim = Sim::running(params(), 8);
+        let actions = sim.at(at(100), Event::Kill);
+        assert_eq!(sim.rec.state, State::Stopping);
+        assert!(actions.contains(&Action::Signal {
+            signal: SIGKILL,
+            group: false
+        }));
     }
 
     // ---- readiness and the restart policy (keys beyond 4.3) -------------------
@@ -1188,6 +1306,7 @@ mod tests {
                 },
             ),
             ("WatchdogExpired", Event::WatchdogExpired),
+            ("Kill", Event::Kill),
         ]
     }
 
@@ -1233,6 +1352,7 @@ mod tests {
             (Stopped, "Ready", Stopped, ""), // without ready=, readiness means nothing
             (Stopped, "NotReady", Stopped, ""),
             (Stopped, "WatchdogExpired", Stopped, ""),
+            (Stopped, "Kill", Stopped, ""),
             //
             (Starting, "AutoStart", Starting, ""),
             (Starting, "Start", Starting, ""),
@@ -1247,6 +1367,7 @@ mod tests {
             (Starting, "Ready", Starting, ""), // without ready=, readiness means nothing
             (Starting, "NotReady", Starting, ""),
             (Starting, "WatchdogExpired", Starting, ""),
+            (Starting, "Kill", Stopping, "warn killing, arm +10000ms, STARTING->STOPPING, sig 9"),
             //
             (Running, "AutoStart", Running, ""),
             (Running, "Start", Running, ""),
@@ -1260,6 +1381,7 @@ mod tests {
             (Running, "Ready", Running, ""), // without ready=, readiness means nothing
             (Running, "NotReady", Running, ""),
             (Running, "WatchdogExpired", Running, "warn web:, sig 9"), // SIGKILL; the exit restarts
+            (Running, "Kill", Stopping, "warn killing, arm +10000ms, RUNNING->STOPPING, sig 9"),
             //
             (Backoff, "AutoStart", Backoff, ""),
             (Backoff, "Start", Starting, "cancel, BACKOFF->STARTING, spawn"),
@@ -1273,6 +1395,7 @@ mod tests {
             (Backoff, "Ready", Backoff, ""), // without ready=, readiness means nothing
             (Backoff, "NotReady", Backoff, ""),
             (Backoff, "WatchdogExpired", Backoff, ""),
+            (Backoff, "Kill", Backoff, ""),
             //
             (Stopping, "AutoStart", Stopping, ""),
             (Stopping, "Start", Stopping, ""),
@@ -1286,6 +1409,7 @@ mod tests {
             (Stopping, "Ready", Stopping, ""), // without ready=, readiness means nothing
             (Stopping, "NotReady", Stopping, ""),
             (Stopping, "WatchdogExpired", Stopping, ""),
+            (Stopping, "Kill", Stopping, "warn killing, arm +10000ms, sig 9"),
             //
             (Exited, "AutoStart", Exited, ""),
             (Exited, "Start", Starting, "EXITED->STARTING, spawn"),
@@ -1299,6 +1423,7 @@ mod tests {
             (Exited, "Ready", Exited, ""), // without ready=, readiness means nothing
             (Exited, "NotReady", Exited, ""),
             (Exited, "WatchdogExpired", Exited, ""),
+            (Exited, "Kill", Exited, ""),
             //
             (Fatal, "AutoStart", Fatal, ""),
             (Fatal, "Start", Starting, "FATAL->STARTING, spawn"),
@@ -1312,6 +1437,7 @@ mod tests {
             (Fatal, "Ready", Fatal, ""), // without ready=, readiness means nothing
             (Fatal, "NotReady", Fatal, ""),
             (Fatal, "WatchdogExpired", Fatal, ""),
+            (Fatal, "Kill", Fatal, ""),
             //
             (Unknown, "AutoStart", Unknown, ""),
             (Unknown, "Start", Unknown, ""),
@@ -1325,6 +1451,7 @@ mod tests {
             (Unknown, "Ready", Unknown, ""), // without ready=, readiness means nothing
             (Unknown, "NotReady", Unknown, ""),
             (Unknown, "WatchdogExpired", Unknown, ""),
+            (Unknown, "Kill", Unknown, ""),
         ]
     };
 
@@ -1379,7 +1506,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 96);
+        assert_eq!(checked, 104);
         assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     }
 

@@ -1,7 +1,8 @@
 //! The supervisord mode: the command line, the config, process-wide setup
 //! (privileges, rlimits, logs, sockets, daemonizing, pidfile), then the core
 //! on a single-threaded executor until a shutdown; a restart (HUP or
-//! supervisor.restart) loops back with a freshly read config.
+//! supervisor.restart) loops back with a freshly read config. The exit
+//! status is the one the shutdown's `Outcome` carries (container mode).
 
 mod signals;
 
@@ -255,7 +256,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
         return usage_error(&progname, &why);
     }
     match run(source, config) {
-        Ok(()) => 0,
+        Ok(status) => status,
         Err(message) => usage_error(&progname, &message),
     }
 }
@@ -371,8 +372,10 @@ fn log_server_ready(say: Say, section: &str, has_auth: bool) {
     }
 }
 
-/// Runs until a shutdown. Errors before the daemon is up are usage errors.
-fn run(source: Source, config: Config) -> Result<(), String> {
+/// Runs until a shutdown; Ok is the status to exit with (0, or what ended
+/// the run in container mode). Errors before the daemon is up are usage
+/// errors.
+fn run(source: Source, config: Config) -> Result<u8, String> {
     let mut early = Early::default();
     let am_root = rustix::process::getuid().is_root();
     match &config.supervisord.user {
@@ -449,14 +452,18 @@ fn run(source: Source, config: Config) -> Result<(), String> {
     let say = |level: LogLevel, message: &str| core.log(level, message);
     loop {
         let outcome = async_io::block_on(
-            executor.run(async { done.recv().await.unwrap_or(Outcome::Shutdown) }),
+            executor.run(async { done.recv().await.unwrap_or(Outcome::Shutdown { status: 0 }) }),
         );
         let fresh = match outcome {
-            Outcome::Shutdown => {
+            Outcome::Shutdown { status } => {
                 remove_pidfile(&current);
                 remove_sockets(&servers);
-                say(LogLevel::Info, "stopped all processes; supervisord exiting");
-                return Ok(());
+                let exiting = match status {
+                    0 => "stopped all processes; supervisord exiting".to_string(),
+                    n => format!("stopped all processes; supervisord exiting with status {n}"),
+                };
+                say(LogLevel::Info, &exiting);
+                return Ok(status);
             }
             Outcome::Restart(fresh) => *fresh,
         };

@@ -1,5 +1,7 @@
 //! The daemon's signals, turned into requests to the core: TERM/INT/QUIT
-//! shut down, HUP restarts, USR2 reopens logs. CHLD is logged at DEBUG, as
+//! shut down (a second one while stopping SIGKILLs what is left, so an
+//! impatient operator or a container runtime need not wait out every
+//! stopwaitsecs), HUP restarts, USR2 reopens logs. CHLD is logged at DEBUG, as
 //! 4.3 logs it (our children are reaped through their pidfds, never here);
 //! as PID 1 (a container's init) it also reaps orphans that were
 //! re-parented to us. async-signal coalesces deliveries, so a signal means
@@ -41,15 +43,29 @@ fn name(signal: Signal) -> &'static str {
 }
 
 pub async fn signal_task(core: Handle, mut signals: Signals) {
+    // An exit request came by signal already (TERM, INT or QUIT).
+    let mut asked_to_exit = false;
     while let Some(received) = signals.next().await {
         let Ok(signal) = received else { continue };
         match signal {
             Signal::Term | Signal::Int | Signal::Quit => {
-                core.log(
-                    LogLevel::Warn,
-                    &format!("received {} indicating exit request", name(signal)),
-                );
-                core.shutdown();
+                if asked_to_exit && core.mood() == Mood::Shutdown {
+                    core.log(
+                        LogLevel::Warn,
+                        &format!(
+                            "received {} again while stopping: killing what is left",
+                            name(signal)
+                        ),
+                    );
+                    core.kill_remaining();
+                } else {
+                    core.log(
+                        LogLevel::Warn,
+                        &format!("received {} indicating exit request", name(signal)),
+                    );
+                    core.shutdown();
+                }
+                asked_to_exit = true;
             }
             Signal::Hup => {
                 if core.mood() == Mood::Shutdown {
@@ -112,11 +128,13 @@ fn children() -> Vec<u32> {
 }
 
 /// Reaps exited children that are not ours: orphans re-parented to PID 1.
-/// Our own children are left to their exit watchers, so no status is stolen.
+/// Our own children (programs, and anything else `process::spawn` started,
+/// such as `ready=exec` probes) are left to their own waits, so no status
+/// is stolen.
 fn reap_orphans(core: &Handle, ours: &[u32]) {
     use rustix::process::{waitpid, Pid, WaitOptions};
     for pid in children() {
-        if ours.contains(&pid) {
+        if ours.contains(&pid) || crate::process::spawn::is_unreaped_child(pid) {
             continue;
         }
         let Some(raw) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
