@@ -20,6 +20,7 @@
 //! `std::process::Command` likewise restores to `SIG_DFL`), and restores the
 //! caller's signal mask.
 
+use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::ffi::{c_char, c_int, c_void, CStr, CString, OsStr};
 use std::fmt;
@@ -189,9 +190,9 @@ fn invalid(message: &str) -> io::Error {
 /// Pids of the children [`spawn`] started that [`Child::wait`] has not
 /// reaped yet (programs, `ready=exec` probes, anything): a PID 1 reaper of
 /// orphans must leave them to their own waits, or it steals their status.
-static UNREAPED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+static UNREAPED: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
 
-fn unreaped() -> MutexGuard<'static, Vec<u32>> {
+fn unreaped() -> MutexGuard<'static, BTreeSet<u32>> {
     // The list stays consistent whatever a panicking holder did.
     UNREAPED
         .lock()
@@ -236,7 +237,7 @@ impl Child {
     pub async fn wait(self) -> io::Result<ExitStatus> {
         let id = self.id();
         let result = Self::reap(self.pidfd).await;
-        unreaped().retain(|pid| *pid != id);
+        unreaped().remove(&id);
         result
     }
 
@@ -404,7 +405,7 @@ pub fn spawn(plan: Plan) -> io::Result<Child> {
         return Err(io::Error::from_raw_os_error(failed));
     }
     let child = Child { pid, pidfd };
-    unreaped().push(child.id());
+    unreaped().insert(child.id());
     Ok(child)
 }
 
