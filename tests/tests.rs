@@ -15,6 +15,7 @@ mod fuzz_parsers;
 mod http;
 mod identity;
 mod init;
+mod logfmt;
 mod logs;
 mod modes;
 mod pidproxy;

@@ -45,6 +45,7 @@ pub(super) fn parse_daemon(scope: &Scope, host: &Host) -> Result<Daemon, ConfigE
         identifier: scope
             .text("identifier")?
             .unwrap_or_else(|| "supervisor".to_string()),
+        forward_all: scope.parse_or("forward_all", false, values::parse_bool)?,
     })
 }
 

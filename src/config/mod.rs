@@ -10,6 +10,7 @@ pub(crate) mod depends;
 pub(crate) mod expand;
 mod include;
 pub(crate) mod ini;
+mod lines;
 mod program;
 mod source;
 pub(crate) mod values;
@@ -116,6 +117,9 @@ pub struct Daemon {
     pub strip_ansi: bool,
     pub environment: Vec<(String, String)>,
     pub identifier: String,
+    /// `forward_all=true`: every program's lines also go to supervisord's
+    /// own stdout/stderr (unless it says `forward_to_stdout=false`).
+    pub forward_all: bool,
 }
 
 /// `[supervisorctl]`.
@@ -173,6 +177,31 @@ pub struct Process {
     pub serverurl: Option<String>,
     /// Keys beyond 4.3: readiness, dependencies, restart policy.
     pub lifecycle: Lifecycle,
+    /// Keys beyond 4.3: per-line prefixes and forwarding of output.
+    pub lines: LineOptions,
+}
+
+/// One piece of an expanded `*_logfile_prefix=` template: the names known
+/// at config time are already text, `%(timestamp)s` is filled in per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrefixPart {
+    Text(String),
+    Timestamp,
+}
+
+/// How a process's captured lines are decorated and where else they go.
+/// The defaults leave capture byte-exact, as in 4.3.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineOptions {
+    /// `timestamps=true`: an ISO 8601 local stamp and a space before each
+    /// line (before any `*_logfile_prefix`).
+    pub timestamps: bool,
+    /// `stdout_logfile_prefix=`, expanded.
+    pub stdout_prefix: Option<Vec<PrefixPart>>,
+    /// `stderr_logfile_prefix=`, expanded.
+    pub stderr_prefix: Option<Vec<PrefixPart>>,
+    /// `forward_to_stdout=`; None follows `[supervisord] forward_all`.
+    pub forward_to_stdout: Option<bool>,
 }
 
 /// The opt-in keys beyond 4.3; their defaults leave a 4.3 config as it was.
@@ -773,6 +802,7 @@ mod tests {
                 strip_ansi: false,
                 environment: vec![],
                 identifier: "supervisor".into(),
+                forward_all: false,
             }
         );
         assert_eq!(config.unix_http_server, None);
@@ -912,6 +942,7 @@ mod tests {
                 stderr: auto_channel(),
                 serverurl: None,
                 lifecycle: Lifecycle::default(),
+                lines: LineOptions::default(),
             }
         );
     }

@@ -397,6 +397,11 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
                     let _ = stop_rx.recv().await;
                 };
                 let _ = pump(fd, on_data, stop).await;
+                if let Some(core) = me.upgrade() {
+                    if let Ok(mut core) = core.try_borrow_mut() {
+                        core.output_closed(id, stream);
+                    }
+                }
                 drop(done_tx);
             })
             .detach();
@@ -566,6 +571,19 @@ impl Core {
             }
         }
         congestion
+    }
+
+    /// A child's output pipe closed (it exited, and the pump drained it):
+    /// a line it left unfinished ends here for the line-aware consumers.
+    pub(crate) fn output_closed(&mut self, id: ProcId, stream: Stream) {
+        let Some(slot) = self.procs.get_mut(&id) else {
+            return;
+        };
+        let channel = match stream {
+            Stream::Stderr if !slot.config.redirect_stderr => &mut slot.stderr,
+            _ => &mut slot.stdout,
+        };
+        channel.line_break();
     }
 
     /// 4.3's `_log`: to the channel (unless captured), the main log's debug

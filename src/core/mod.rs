@@ -322,7 +322,8 @@ impl Core {
         for pconfig in &gconfig.processes {
             let id = self.next_id;
             self.next_id += 1;
-            let (stdout, stderr) = output::open_channels(&self.config, pconfig, &self.log);
+            let (stdout, stderr) =
+                output::open_channels(&self.config, pconfig, &self.log, &self.zone);
             self.procs.insert(
                 id,
                 ProcSlot {

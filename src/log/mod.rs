@@ -11,6 +11,7 @@
 
 pub mod activity;
 pub mod capture;
+pub mod lines;
 pub mod read;
 pub mod rotate;
 pub mod syslog;
