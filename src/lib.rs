@@ -29,9 +29,12 @@
 //!   Beside it: `notify` (the event hub: pools, listeners' protocol, event
 //!   payloads), `depends` (starts gated on dependencies, stops in reverse),
 //!   `readiness` (one task per `ready=` check: fd pipe, sd_notify socket,
-//!   probes, watchdog; each reports an event), `fcgi` (shared sockets).
-//! - `log`: capture (pipe pumps), rotating writers, byte-range reads and
-//!   the main activity log; owned by the core, reached through the handle.
+//!   probes, watchdog; each reports an event), `fcgi` (shared sockets),
+//!   `forward` (`forward_to_stdout` lines to the outlets).
+//! - `log`: capture (pipe pumps), rotating writers, byte-range reads, line
+//!   prefixes, the non-blocking outlets to supervisord's own stdout/stderr
+//!   and the main activity log; owned by the core, reached through the
+//!   handle.
 //! - `rpc`: the XML-RPC value model and codec (shared with supervisorctl),
 //!   Supervisor's fault table, and the method table, which only maps
 //!   arguments to handle requests and core errors to faults.

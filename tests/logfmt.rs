@@ -4,9 +4,12 @@
 //! `forward_all=` copying whole lines to supervisord's own stdout and
 //! stderr, with a stdout nobody reads never stalling the daemon.
 
-use std::time::Duration;
+use std::io::Read;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use crate::util::{Config, Daemon, Sandbox};
+use crate::util::{wait_for, Config, Daemon, Flavor, Launch, Sandbox};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -145,4 +148,202 @@ fn a_bad_template_is_a_config_error_naming_the_key() {
         said.contains("invalid value for 'stdout_logfile_prefix'") && said.contains("nope"),
         "{said}"
     );
+}
+
+/// A python3 program that writes `count` numbered lines to stdout, each in
+/// three write()s, and one to stderr every tenth; then a last stdout line
+/// without a newline.
+fn chatty(sb: &Sandbox, name: &str, count: usize) -> String {
+    python(
+        sb,
+        &format!("{name}.py"),
+        &format!(
+            "import os\n\
+             for i in range({count}):\n\
+             \x20   line = ('{name} line %d ' % i + 'x' * (i % 97) + '\\n').encode()\n\
+             \x20   third = max(1, len(line) // 3)\n\
+             \x20   os.write(1, line[:third])\n\
+             \x20   os.write(1, line[third:2 * third])\n\
+             \x20   os.write(1, line[2 * third:])\n\
+             \x20   if i % 10 == 0:\n\
+             \x20       os.write(2, ('{name} err %d\\n' % i).encode())\n\
+             os.write(1, b'{name} tail')\n"
+        ),
+    )
+}
+
+fn expected_line(name: &str, i: usize) -> String {
+    format!("{name} line {i} {}", "x".repeat(i % 97))
+}
+
+/// The bodies of the lines `[name] ` heads in `text`, in order, with a
+/// stamp in front checked and cut off when `stamped`.
+fn forwarded<'a>(text: &'a str, name: &str, stamped: bool) -> Vec<&'a str> {
+    let head = format!("[{name}] ");
+    text.lines()
+        .filter_map(|line| {
+            let rest = if stamped {
+                stamp_millis(line)?;
+                line.get(23..)?.strip_prefix(' ')?
+            } else {
+                line
+            };
+            rest.strip_prefix(head.as_str())
+        })
+        .collect()
+}
+
+#[test]
+fn forwarded_lines_of_two_chatty_programs_arrive_whole_and_named() {
+    let sb = Sandbox::new("lf-fwd");
+    const N: usize = 600;
+    let a = chatty(&sb, "alpha", N);
+    let b = chatty(&sb, "beta", N);
+    let conf = Config::new(&format!(
+        "[program:alpha]\ncommand={a}\nautorestart=false\nstartsecs=0\nforward_to_stdout=true\n\
+         [program:beta]\ncommand={b}\nautorestart=false\nstartsecs=0\ntimestamps=true\n\
+         [program:quiet]\ncommand={a}\nautorestart=false\nstartsecs=0\nforward_to_stdout=false\n"
+    ))
+    .loglevel(Some("info"))
+    .supervisord("forward_all=true")
+    .write(&sb);
+    let launch = Launch {
+        stdout: Some(Stdio::piped()),
+        ..Launch::default()
+    };
+    let mut daemon = Daemon::start_flavor(&sb, Flavor::Ours, &conf, launch);
+    let stdout = crate::util::read_in_thread(daemon.child.stdout.take().expect("stdout pipe"));
+    for name in ["alpha", "beta", "quiet"] {
+        daemon.wait_state(name, "EXITED", T);
+    }
+    let stderr_path = daemon.stderr.clone();
+    assert!(daemon.stop().success());
+    let out = stdout.recv_timeout(T).expect("supervisord's stdout");
+    let out = String::from_utf8_lossy(&out);
+    for (name, stamped) in [("alpha", false), ("beta", true)] {
+        let got = forwarded(&out, name, stamped);
+        let mut want: Vec<String> = (0..N).map(|i| expected_line(name, i)).collect();
+        want.push(format!("{name} tail"));
+        assert_eq!(got.len(), want.len(), "{name}: {} lines", got.len());
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(g, w, "{name} line {i}");
+        }
+        let err = crate::util::read_text(&stderr_path);
+        let errs = forwarded(&err, name, stamped);
+        let want: Vec<String> = (0..N)
+            .step_by(10)
+            .map(|i| format!("{name} err {i}"))
+            .collect();
+        assert_eq!(errs, want, "{name} on stderr");
+    }
+    assert!(
+        forwarded(&out, "quiet", false).is_empty(),
+        "quiet opted out"
+    );
+    // The main log echo shares the stream without cutting into lines.
+    assert!(
+        out.contains(" INFO success: alpha entered RUNNING state"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_blocked_stdout_never_stalls_the_daemon_and_drops_are_counted() {
+    let sb = Sandbox::new("lf-block");
+    let stop = sb.path("stop-flood");
+    let flood = python(
+        &sb,
+        "flood.py",
+        &format!(
+            "import os\n\
+             line = b'f' * 99 + b'\\n'\n\
+             while not os.path.exists({stop:?}):\n\
+             \x20   for _ in range(1000):\n\
+             \x20       os.write(1, line)\n\
+             os.write(1, b'flood done\\n')\n\
+             import time\n\
+             time.sleep(3600)\n"
+        ),
+    );
+    let conf = Config::new(&format!(
+        "[program:flood]\ncommand={flood}\nstdout_logfile=NONE\nforward_to_stdout=true\n"
+    ))
+    .loglevel(Some("info"))
+    .write(&sb);
+    let launch = Launch {
+        stdout: Some(Stdio::piped()),
+        ..Launch::default()
+    };
+    let mut daemon = Daemon::start_flavor(&sb, Flavor::Ours, &conf, launch);
+    let pipe = daemon.child.stdout.take().expect("stdout pipe");
+    wait_for(T, "the WARN about the blocked stdout", || {
+        daemon
+            .main_log()
+            .contains("WARN supervisord's stdout is not taking output")
+            .then_some(())
+    });
+    // Still flooding into a full stdout: every call answers promptly.
+    for _ in 0..10 {
+        let asked = Instant::now();
+        let state = daemon.call("supervisor.getState", &[]);
+        assert!(state.is_ok(), "{state:?}");
+        assert!(
+            asked.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            asked.elapsed()
+        );
+    }
+    // Timers still fire: startsecs passes while the flood goes on.
+    daemon.wait_state("flood", "RUNNING", T);
+    std::fs::write(&stop, "").expect("stop the flood");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let seen = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            let mut pipe = pipe;
+            let mut buf = vec![0u8; 1 << 16];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Ok(mut seen) = seen.lock() {
+                    seen.extend_from_slice(&buf[..n]);
+                }
+            }
+        })
+    };
+    let text = |seen: &Arc<Mutex<Vec<u8>>>| {
+        String::from_utf8_lossy(&seen.lock().map(|s| s.clone()).unwrap_or_default()).into_owned()
+    };
+    // "flood done" may itself have met a full queue; the notice may not.
+    let found = crate::util::poll(T, || {
+        let t = text(&seen);
+        t.contains("[supervisord] dropped ").then_some(())
+    });
+    let t = text(&seen);
+    assert!(
+        found.is_some(),
+        "no notice in {} bytes; ends {:?}",
+        t.len(),
+        t.get(t.len().saturating_sub(300)..)
+    );
+    let notice = t
+        .lines()
+        .find(|l| l.starts_with("[supervisord] dropped "))
+        .unwrap_or_default();
+    assert!(notice.ends_with(" lines (stdout blocked)"), "{notice}");
+    // Whatever got through is whole lines.
+    let want = format!("[flood] {}", "f".repeat(99));
+    for line in t.lines().filter(|l| l.starts_with("[flood]")) {
+        assert!(line == want || line == "[flood] flood done", "{line:?}");
+    }
+    wait_for(T, "the drain in the main log", || {
+        daemon
+            .main_log()
+            .contains("lines were dropped")
+            .then_some(())
+    });
+    daemon.kill_on_drop = true;
+    drop(daemon);
+    let _ = reader.join();
 }

@@ -584,6 +584,9 @@ impl Core {
             _ => &mut slot.stdout,
         };
         channel.line_break();
+        if let Some(forward) = slot.forward.as_mut() {
+            forward.close(stream, &self.outlets);
+        }
     }
 
     /// 4.3's `_log`: to the channel (unless captured), the main log's debug
@@ -616,6 +619,10 @@ impl Core {
             congestion = channel.congestion();
             if let Some(notice) = notice {
                 self.log.log(notice.level(), &notice.to_string());
+            }
+            // Never congests: the outlet queues or drops on its own.
+            if let Some(forward) = slot.forward.as_mut() {
+                forward.feed(stream, data, &self.outlets);
             }
         }
         if !data.is_empty() && self.log.enabled(crate::config::LogLevel::Debug) {

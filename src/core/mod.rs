@@ -12,6 +12,7 @@ mod depends;
 mod error;
 mod events;
 mod fcgi;
+mod forward;
 mod handle;
 mod listener;
 mod names;
@@ -130,6 +131,8 @@ struct ProcSlot {
     /// PROCESS_COMMUNICATION capture for stdout and stderr, when
     /// `*_capture_maxbytes` is set.
     capture: [Option<comm::Capture>; 2],
+    /// `forward_to_stdout`: lines to supervisord's own stdout and stderr.
+    forward: Option<forward::Forward>,
 }
 
 /// An active process group.
@@ -179,6 +182,8 @@ struct Core {
     tick_bell: Sender<()>,
     /// SUPERVISOR_STATE_CHANGE_STOPPING was sent for this shutdown.
     stopping_announced: bool,
+    /// supervisord's own stdout and stderr, for `forward_to_stdout`.
+    outlets: crate::log::outlet::Outlets,
 }
 
 /// Everything the core needs from the daemon's setup.
@@ -189,6 +194,8 @@ pub struct Setup {
     pub log: MainLog,
     pub executor: Rc<LocalExecutor<'static>>,
     pub zone: crate::timefmt::Zone,
+    /// supervisord's own stdout and stderr, for `forward_to_stdout`.
+    pub outlets: crate::log::outlet::Outlets,
 }
 
 fn now() -> Now {
@@ -266,6 +273,7 @@ impl Core {
                 ticks: notify::Ticks::new(unix_secs(SystemTime::now())),
                 tick_bell,
                 stopping_announced: false,
+                outlets: setup.outlets,
             })
         });
         executor
@@ -344,6 +352,7 @@ impl Core {
                         pconfig.stderr.capture_maxbytes,
                     ]
                     .map(|max| (max > 0).then(|| comm::Capture::new(max as usize))),
+                    forward: forward::Forward::for_process(&self.config, pconfig, &self.zone),
                 },
             );
             ids.push(id);

@@ -70,6 +70,7 @@ impl Fixture {
             log,
             executor: executor.clone(),
             zone,
+            outlets: crate::log::outlet::Outlets::open(),
         });
         handle.add_all_groups();
         Fixture {

@@ -1,6 +1,8 @@
-//! Line-aware decoration of captured output, as a pure state machine:
+//! Line-aware decoration of captured output, as two pure state machines:
 //! `Prefixer` puts a prefix (`*_logfile_prefix=`, `timestamps=true`) in
-//! front of every line of a byte stream that arrives in arbitrary pieces.
+//! front of every line of a byte stream that arrives in arbitrary pieces,
+//! and `Joiner` holds a partial line back until it is whole (forwarding to
+//! supervisord's own stdout, where two programs' halves must not mix).
 //!
 //! Neither reads the clock: the caller passes the stamp of "now" (the time
 //! the current piece was read), which becomes the stamp of every line that
@@ -87,6 +89,62 @@ impl Prefixer {
     }
 }
 
+/// Longest line a `Joiner` holds back: past it the line is cut (a newline
+/// added) so a child that never writes a newline cannot make the daemon
+/// hold an unbounded amount of text.
+pub const HELD_LINE_LIMIT: usize = 64 * 1024;
+
+/// Turns pieces of a stream into whole lines, each with a head (`[name] `,
+/// maybe a stamp before it) fixed when the line started.
+#[derive(Debug, Default)]
+pub struct Joiner {
+    /// The partial line, head included; empty when at a line start.
+    held: Vec<u8>,
+}
+
+impl Joiner {
+    pub fn new() -> Joiner {
+        Joiner::default()
+    }
+
+    /// Appends the whole lines `data` completes to `out` (each ending in a
+    /// newline, each with its head); keeps a trailing partial line.
+    /// `head` is asked for once per line start.
+    pub fn feed(&mut self, data: &[u8], head: &mut dyn FnMut() -> String, out: &mut Vec<u8>) {
+        let mut rest = data;
+        while !rest.is_empty() {
+            if self.held.is_empty() {
+                self.held.extend_from_slice(head().as_bytes());
+            }
+            match rest.iter().position(|&b| b == b'\n') {
+                Some(newline) => {
+                    let (line, tail) = rest.split_at(newline + 1);
+                    out.extend_from_slice(&self.held);
+                    out.extend_from_slice(line);
+                    self.held.clear();
+                    rest = tail;
+                }
+                None => {
+                    self.held.extend_from_slice(rest);
+                    rest = &[];
+                    if self.held.len() >= HELD_LINE_LIMIT {
+                        self.finish(out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The stream ended (or the held line grew too long): the held partial
+    /// line, if any, goes out with a newline added.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        if !self.held.is_empty() {
+            out.append(&mut self.held);
+            out.push(b'\n');
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +195,37 @@ mod tests {
         let mut p =
             Prefixer::new(vec![text("["), PrefixPart::Timestamp, text("] ")]).expect("prefixer");
         assert_eq!(p.feed(b"x\n", "T"), b"[T] x\n");
+    }
+
+    #[test]
+    fn joiner_holds_partial_lines_and_heads_each_once() {
+        let mut j = Joiner::new();
+        let mut heads = 0;
+        let mut head = || {
+            heads += 1;
+            format!("[w{heads}] ")
+        };
+        let mut out = Vec::new();
+        j.feed(b"hel", &mut head, &mut out);
+        assert_eq!(out, b"");
+        j.feed(b"lo\nbye\npart", &mut head, &mut out);
+        assert_eq!(out, b"[w1] hello\n[w2] bye\n");
+        out.clear();
+        j.finish(&mut out);
+        assert_eq!(out, b"[w3] part\n");
+        out.clear();
+        j.finish(&mut out);
+        assert_eq!(out, b"", "nothing held, nothing added");
+    }
+
+    #[test]
+    fn joiner_cuts_a_line_that_never_ends() {
+        let mut j = Joiner::new();
+        let mut head = || "h ".to_string();
+        let mut out = Vec::new();
+        let long = vec![b'x'; HELD_LINE_LIMIT + 10];
+        j.feed(&long, &mut head, &mut out);
+        assert_eq!(out.len(), HELD_LINE_LIMIT + 10 + 3);
+        assert_eq!(out.last(), Some(&b'\n'));
     }
 }
