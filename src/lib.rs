@@ -31,9 +31,12 @@
 //!   `readiness` (one task per `ready=` check: fd pipe, sd_notify socket,
 //!   probes, watchdog; each reports an event), `fcgi` (shared sockets),
 //!   `ending` (container mode: an essential program's end or
-//!   exit_when_all_done ends the run, with the status `Outcome` carries).
-//! - `log`: capture (pipe pumps), rotating writers, byte-range reads and
-//!   the main activity log; owned by the core, reached through the handle.
+//!   exit_when_all_done ends the run, with the status `Outcome` carries),
+//!   `forward` (`forward_to_stdout` lines to the outlets).
+//! - `log`: capture (pipe pumps), rotating writers, byte-range reads, line
+//!   prefixes, the non-blocking outlets to supervisord's own stdout/stderr
+//!   and the main activity log; owned by the core, reached through the
+//!   handle.
 //! - `rpc`: the XML-RPC value model and codec (shared with supervisorctl),
 //!   Supervisor's fault table, and the method table, which only maps
 //!   arguments to handle requests and core errors to faults.

@@ -299,6 +299,18 @@ impl Zone {
         )
     }
 
+    /// `2026-01-02T03:04:05.678`: ISO 8601 local time with milliseconds and
+    /// no offset, the `timestamps=true` stamp of captured lines (sortable,
+    /// and what people paste into tools that read ISO dates).
+    pub fn iso_stamp(&self, t: SystemTime) -> String {
+        let l = self.local(t);
+        let c = l.civil;
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}",
+            c.year, c.month, c.day, c.hour, c.minute, c.second, l.millis
+        )
+    }
+
     /// `Nov 23 06:59 PM`: Python's `strftime('%b %d %I:%M %p')` in the C locale,
     /// used in process descriptions.
     pub fn short_stamp(&self, t: SystemTime) -> String {
@@ -635,6 +647,14 @@ mod tests {
         let t = at(1767323045) + Duration::from_nanos(999_999_999);
         assert_eq!(z.log_stamp(t), "2026-01-02 03:04:05,999");
         assert_eq!(z.log_stamp(at(0)), "1970-01-01 00:00:00,000");
+    }
+
+    #[test]
+    fn iso_stamp_is_local_with_milliseconds() {
+        let t = at(1767323045) + Duration::from_millis(78);
+        assert_eq!(Zone::utc().iso_stamp(t), "2026-01-02T03:04:05.078");
+        let ny = Zone::from_tz_setting(Some("EST5EDT,M3.2.0,M11.1.0"), Path::new("/x"));
+        assert_eq!(ny.iso_stamp(t), "2026-01-01T22:04:05.078");
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod fuzz_parsers;
 mod http;
 mod identity;
 mod init;
+mod logfmt;
 mod logs;
 mod modes;
 mod pidproxy;

@@ -46,6 +46,7 @@ pub(super) fn parse_daemon(scope: &Scope, host: &Host) -> Result<Daemon, ConfigE
             .text("identifier")?
             .unwrap_or_else(|| "supervisor".to_string()),
         exit_when_all_done: scope.parse_or("exit_when_all_done", false, values::parse_bool)?,
+        forward_all: scope.parse_or("forward_all", false, values::parse_bool)?,
     })
 }
 

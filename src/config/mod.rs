@@ -10,6 +10,7 @@ pub(crate) mod depends;
 pub(crate) mod expand;
 mod include;
 pub(crate) mod ini;
+mod lines;
 mod program;
 mod source;
 pub(crate) mod values;
@@ -119,6 +120,9 @@ pub struct Daemon {
     /// `exit_when_all_done=true`: exit once every program has ended and
     /// none will restart (beyond 4.3; container mode).
     pub exit_when_all_done: bool,
+    /// `forward_all=true`: every program's lines also go to supervisord's
+    /// own stdout/stderr (unless it says `forward_to_stdout=false`).
+    pub forward_all: bool,
 }
 
 /// `[supervisorctl]`.
@@ -176,6 +180,31 @@ pub struct Process {
     pub serverurl: Option<String>,
     /// Keys beyond 4.3: readiness, dependencies, restart policy.
     pub lifecycle: Lifecycle,
+    /// Keys beyond 4.3: per-line prefixes and forwarding of output.
+    pub lines: LineOptions,
+}
+
+/// One piece of an expanded `*_logfile_prefix=` template: the names known
+/// at config time are already text, `%(timestamp)s` is filled in per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrefixPart {
+    Text(String),
+    Timestamp,
+}
+
+/// How a process's captured lines are decorated and where else they go.
+/// The defaults leave capture byte-exact, as in 4.3.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineOptions {
+    /// `timestamps=true`: an ISO 8601 local stamp and a space before each
+    /// line (before any `*_logfile_prefix`).
+    pub timestamps: bool,
+    /// `stdout_logfile_prefix=`, expanded.
+    pub stdout_prefix: Option<Vec<PrefixPart>>,
+    /// `stderr_logfile_prefix=`, expanded.
+    pub stderr_prefix: Option<Vec<PrefixPart>>,
+    /// `forward_to_stdout=`; None follows `[supervisord] forward_all`.
+    pub forward_to_stdout: Option<bool>,
 }
 
 /// The opt-in keys beyond 4.3; their defaults leave a 4.3 config as it was.
@@ -781,6 +810,7 @@ mod tests {
                 environment: vec![],
                 identifier: "supervisor".into(),
                 exit_when_all_done: false,
+                forward_all: false,
             }
         );
         assert_eq!(config.unix_http_server, None);
@@ -927,6 +957,7 @@ mod tests {
                 stderr: auto_channel(),
                 serverurl: None,
                 lifecycle: Lifecycle::default(),
+                lines: LineOptions::default(),
             }
         );
     }

@@ -350,6 +350,7 @@ pub(super) fn parse_processes(
             stderr,
             serverurl: keys.serverurl.clone(),
             lifecycle: keys.lifecycle.clone(),
+            lines: super::lines::line_options(&numbered)?,
         });
     }
     Ok(processes)

@@ -397,6 +397,11 @@ pub fn spawn(core: &mut Core, id: ProcId) -> Result<u32, String> {
                     let _ = stop_rx.recv().await;
                 };
                 let _ = pump(fd, on_data, stop).await;
+                if let Some(core) = me.upgrade() {
+                    if let Ok(mut core) = core.try_borrow_mut() {
+                        core.output_closed(id, stream);
+                    }
+                }
                 drop(done_tx);
             })
             .detach();
@@ -568,6 +573,22 @@ impl Core {
         congestion
     }
 
+    /// A child's output pipe closed (it exited, and the pump drained it):
+    /// a line it left unfinished ends here for the line-aware consumers.
+    pub(crate) fn output_closed(&mut self, id: ProcId, stream: Stream) {
+        let Some(slot) = self.procs.get_mut(&id) else {
+            return;
+        };
+        let channel = match stream {
+            Stream::Stderr if !slot.config.redirect_stderr => &mut slot.stderr,
+            _ => &mut slot.stdout,
+        };
+        channel.line_break();
+        if let Some(forward) = slot.forward.as_mut() {
+            forward.close(stream, &self.outlets);
+        }
+    }
+
     /// 4.3's `_log`: to the channel (unless captured), the main log's debug
     /// copy and a PROCESS_LOG event. An empty slice flushes a stream's
     /// backlog. No allocation per chunk unless a copy goes to the main log
@@ -598,6 +619,10 @@ impl Core {
             congestion = channel.congestion();
             if let Some(notice) = notice {
                 self.log.log(notice.level(), &notice.to_string());
+            }
+            // Never congests: the outlet queues or drops on its own.
+            if let Some(forward) = slot.forward.as_mut() {
+                forward.feed(stream, data, &self.outlets);
             }
         }
         if !data.is_empty() && self.log.enabled(crate::config::LogLevel::Debug) {

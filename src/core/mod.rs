@@ -13,6 +13,7 @@ mod ending;
 mod error;
 mod events;
 mod fcgi;
+mod forward;
 mod handle;
 mod listener;
 mod names;
@@ -136,6 +137,8 @@ struct ProcSlot {
     /// How the last child ended, until the next spawn (the machine keeps
     /// only 4.3's exitstatus, -1 for any signal).
     last_exit: Option<state::ExitStatus>,
+    /// `forward_to_stdout`: lines to supervisord's own stdout and stderr.
+    forward: Option<forward::Forward>,
 }
 
 /// An active process group.
@@ -194,6 +197,8 @@ struct Core {
     /// `[supervisord] exit_when_all_done` as of the last (re)start; a
     /// reread alone does not change it.
     exit_when_all_done: bool,
+    /// supervisord's own stdout and stderr, for `forward_to_stdout`.
+    outlets: crate::log::outlet::Outlets,
 }
 
 /// Everything the core needs from the daemon's setup.
@@ -204,6 +209,8 @@ pub struct Setup {
     pub log: MainLog,
     pub executor: Rc<LocalExecutor<'static>>,
     pub zone: crate::timefmt::Zone,
+    /// supervisord's own stdout and stderr, for `forward_to_stdout`.
+    pub outlets: crate::log::outlet::Outlets,
 }
 
 fn now() -> Now {
@@ -286,6 +293,7 @@ impl Core {
                 started: false,
                 ending: None,
                 exit_status: 0,
+                outlets: setup.outlets,
             })
         });
         executor
@@ -343,7 +351,8 @@ impl Core {
         for pconfig in &gconfig.processes {
             let id = self.next_id;
             self.next_id += 1;
-            let (stdout, stderr) = output::open_channels(&self.config, pconfig, &self.log);
+            let (stdout, stderr) =
+                output::open_channels(&self.config, pconfig, &self.log, &self.zone);
             self.procs.insert(
                 id,
                 ProcSlot {
@@ -365,6 +374,7 @@ impl Core {
                     ]
                     .map(|max| (max > 0).then(|| comm::Capture::new(max as usize))),
                     last_exit: None,
+                    forward: forward::Forward::for_process(&self.config, pconfig, &self.zone),
                 },
             );
             ids.push(id);

@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{self, Config, LogLevel, LogTarget};
 use crate::log::activity::MainLog;
+use crate::log::lines::{channel_prefix, Prefixer};
 use crate::log::syslog;
 use crate::log::writer::{Congestion, LogFile, Notice};
+use crate::timefmt::Zone;
 
 /// Something about a channel's health for the main log: its file's, or
 /// syslog's (shared by every channel and the main log, reported once).
@@ -49,6 +51,9 @@ pub struct Channel {
     deferred: Option<(u64, u32)>,
     /// With `{stream}_syslog`: the program's name, which tags its lines.
     syslog: Option<String>,
+    /// `timestamps=` / `*_logfile_prefix=`: what goes before each line in
+    /// the file and the syslog copy. None keeps the channel byte-exact.
+    prefix: Option<(Prefixer, Zone)>,
 }
 
 impl Channel {
@@ -58,6 +63,7 @@ impl Channel {
             path: None,
             deferred: None,
             syslog: None,
+            prefix: None,
         }
     }
 
@@ -68,6 +74,7 @@ impl Channel {
             path: Some(path),
             deferred: Some((settings.maxbytes, settings.backups)),
             syslog: None,
+            prefix: None,
         }
     }
 
@@ -94,6 +101,7 @@ impl Channel {
             path: Some(path),
             deferred: None,
             syslog: None,
+            prefix: None,
         }
     }
 
@@ -103,6 +111,21 @@ impl Channel {
     /// syslog's waits for the next line of the main log (the file's notice
     /// is one), which reports it.
     pub fn write(&mut self, data: &[u8]) -> Option<ChannelNotice> {
+        let prefixed;
+        let data = match &mut self.prefix {
+            Some((prefixer, zone)) if !data.is_empty() => {
+                // Read time stands for the time the line started: the pump
+                // hands over each read as soon as it is made.
+                let stamp = if prefixer.needs_time() {
+                    zone.iso_stamp(std::time::SystemTime::now())
+                } else {
+                    String::new()
+                };
+                prefixed = prefixer.feed(data, &stamp);
+                &prefixed[..]
+            }
+            _ => data,
+        };
         let notice = self.file.as_mut().and_then(|f| f.write(data));
         if let Some(name) = &self.syslog {
             if !data.is_empty() {
@@ -113,6 +136,15 @@ impl Channel {
             Some(notice) => Some(ChannelNotice::File(notice)),
             None if self.syslog.is_some() => syslog::take_event().map(ChannelNotice::Syslog),
             None => None,
+        }
+    }
+
+    /// The pipe feeding this channel closed: the next child's first byte
+    /// starts a line (and gets its prefix) even if the last one ended
+    /// mid-line.
+    pub fn line_break(&mut self) {
+        if let Some((prefixer, _)) = &mut self.prefix {
+            prefixer.line_break();
         }
     }
 
@@ -187,6 +219,7 @@ fn channel(
     stream: &str,
     settings: &config::ChannelLog,
     log: &MainLog,
+    zone: &Zone,
 ) -> Channel {
     let mut channel = match target_path(config, process, stream, &settings.target) {
         Some(path) if settings.target == LogTarget::Auto => Channel::open(path, settings, log),
@@ -198,6 +231,11 @@ fn channel(
     if settings.syslog || settings.target == LogTarget::Syslog {
         channel.syslog = Some(process.name.clone());
     }
+    let template = match stream {
+        "stdout" => process.lines.stdout_prefix.as_deref(),
+        _ => process.lines.stderr_prefix.as_deref(),
+    };
+    channel.prefix = channel_prefix(process.lines.timestamps, template).map(|p| (p, zone.clone()));
     channel
 }
 
@@ -206,14 +244,15 @@ pub fn open_channels(
     config: &Config,
     process: &config::Process,
     log: &MainLog,
+    zone: &Zone,
 ) -> (Channel, Channel) {
-    let stdout = channel(config, process, "stdout", &process.stdout, log);
+    let stdout = channel(config, process, "stdout", &process.stdout, log, zone);
     // With redirect_stderr 4.3 has no stderr dispatcher: stderr_syslog is
     // moot, and stdout_syslog covers both streams.
     let stderr = if process.redirect_stderr {
         Channel::none()
     } else {
-        channel(config, process, "stderr", &process.stderr, log)
+        channel(config, process, "stderr", &process.stderr, log, zone)
     };
     (stdout, stderr)
 }

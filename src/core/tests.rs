@@ -80,6 +80,7 @@ impl Fixture {
             log,
             executor: executor.clone(),
             zone,
+            outlets: crate::log::outlet::Outlets::open(),
         });
         handle.add_all_groups();
         Fixture {

@@ -14,10 +14,12 @@
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::SystemTime;
 
 use smol::channel::Receiver;
 
+use super::outlet::Outlet;
 use super::writer::{LogFile, Notice};
 use crate::config::LogLevel;
 use crate::timefmt::Zone;
@@ -45,8 +47,10 @@ pub enum ClearError {
 
 struct Targets {
     file: Option<LogFile>,
-    /// 4.3 echoes to stdout when nodaemon and not silent.
-    echo: Option<LogFile>,
+    /// 4.3 echoes to stdout when nodaemon and not silent: through the
+    /// stdout outlet, which forwarded program lines share, so the two never
+    /// cut into each other's lines and a blocked stdout never blocks us.
+    echo: Option<Rc<Outlet>>,
     /// `logfile=syslog`: lines go to syslog instead of a file.
     syslog: bool,
 }
@@ -64,11 +68,11 @@ pub struct MainLog {
 
 impl MainLog {
     /// `file` is the `[supervisord] logfile` (None for none); `echo` is where
-    /// nodaemon mode mirrors lines ([`MainLog::stdout_echo`]).
+    /// nodaemon mode mirrors lines (supervisord's stdout outlet).
     pub fn new(
         level: LogLevel,
         file: Option<LogFile>,
-        echo: Option<LogFile>,
+        echo: Option<Rc<Outlet>>,
         zone: Zone,
     ) -> MainLog {
         MainLog {
@@ -86,15 +90,10 @@ impl MainLog {
     /// `logfile=syslog`: the main log goes to syslog (as 4.3's
     /// `SyslogHandler` with the main log's format: see [`super::syslog`]),
     /// and to `echo` as ever. There is no file to read, clear or reopen.
-    pub fn to_syslog(level: LogLevel, echo: Option<LogFile>, zone: Zone) -> MainLog {
+    pub fn to_syslog(level: LogLevel, echo: Option<Rc<Outlet>>, zone: Zone) -> MainLog {
         let log = MainLog::new(level, None, echo, zone);
         log.targets.borrow_mut().syslog = true;
         log
-    }
-
-    /// The echo target 4.3 uses in the foreground: its own stdout.
-    pub fn stdout_echo() -> LogFile {
-        LogFile::open_lenient("/dev/stdout", 0, 0).0
     }
 
     /// Whether a message at `level` would be written; check it before
@@ -185,11 +184,11 @@ impl MainLog {
         let now = SystemTime::now();
         let notices: Vec<Notice> = {
             let mut targets = self.targets.borrow_mut();
-            let Targets { file, echo, .. } = &mut *targets;
-            [echo.as_mut(), file.as_mut()]
+            targets
+                .file
+                .as_mut()
+                .and_then(LogFile::reopen)
                 .into_iter()
-                .flatten()
-                .filter_map(LogFile::reopen)
                 .collect()
         };
         for notice in notices {
@@ -223,11 +222,14 @@ impl MainLog {
     fn write_line(&self, line: &[u8], now: SystemTime) {
         let notices: Vec<Notice> = {
             let mut targets = self.targets.borrow_mut();
-            let Targets { file, echo, .. } = &mut *targets;
-            [echo.as_mut(), file.as_mut()]
+            if let Some(echo) = &targets.echo {
+                echo.write_lines(line);
+            }
+            targets
+                .file
+                .as_mut()
+                .and_then(|f| f.write(line))
                 .into_iter()
-                .flatten()
-                .filter_map(|target| target.write(line))
                 .collect()
         };
         for notice in notices {
@@ -242,10 +244,8 @@ impl MainLog {
         let line = self.format_line(notice.level(), &format!("main {notice}"), now);
         let mut targets = self.targets.borrow_mut();
         let Targets { file, echo, .. } = &mut *targets;
-        match echo.as_mut() {
-            Some(echo) => {
-                let _ = echo.write(line.as_bytes());
-            }
+        match echo.as_ref() {
+            Some(echo) => echo.write_lines(line.as_bytes()),
             None => {
                 let _ = rustix::io::write(rustix::stdio::stderr(), line.as_bytes());
             }
@@ -292,9 +292,18 @@ mod tests {
         std::fs::read_to_string(path).unwrap_or_default()
     }
 
+    fn echo_file(path: &Path) -> Rc<Outlet> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("echo");
+        Rc::new(Outlet::on_fd(super::super::outlet::Std::Out, file.into()))
+    }
+
     fn main_log(dir: &TempDir, level: LogLevel, echo: bool) -> MainLog {
         let file = LogFile::open(dir.0.join("supervisord.log"), 0, 0).expect("open");
-        let echo = echo.then(|| LogFile::open(dir.0.join("echo"), 0, 0).expect("echo"));
+        let echo = echo.then(|| echo_file(&dir.0.join("echo")));
         MainLog::new(level, Some(file), echo, Zone::utc())
     }
 
@@ -411,7 +420,7 @@ mod tests {
         let sub = dir.0.join("sub");
         let (file, notice) = LogFile::open_lenient(sub.join("supervisord.log"), 0, 0);
         assert!(notice.is_some());
-        let echo = LogFile::open(dir.0.join("echo"), 0, 0).expect("echo");
+        let echo = echo_file(&dir.0.join("echo"));
         let log = MainLog::new(LogLevel::Info, Some(file), Some(echo), Zone::utc());
         log.log(LogLevel::Info, "a");
         log.log(LogLevel::Info, "b");

@@ -8,9 +8,14 @@
 //! `Notice` to the `MainLog`, and returns `log.congestion()`. Followers
 //! (`tail -f`, `/logtail`) `subscribe()` and re-read with `read::tail`.
 //! `syslog` sends output and main log lines to the local syslog daemon.
+//! `lines` prefixes captured lines and joins pieces into whole lines;
+//! `outlet` writes whole lines to supervisord's own stdout and stderr
+//! (forwarded output, the nodaemon echo) without ever blocking.
 
 pub mod activity;
 pub mod capture;
+pub mod lines;
+pub mod outlet;
 pub mod read;
 pub mod rotate;
 pub mod syslog;

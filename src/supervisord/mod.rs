@@ -16,6 +16,7 @@ use crate::config::{self, Config, LogLevel, LogTarget, Override, Source};
 use crate::core::{Handle, Outcome, Setup};
 use crate::http::server::{self, Listener};
 use crate::log::activity::MainLog;
+use crate::log::outlet::Outlets;
 use crate::log::writer::LogFile;
 
 const USAGE: &str = "supervisord -- run a set of applications as daemons.
@@ -314,10 +315,16 @@ fn restart_lines(config: &Config) -> Early {
 /// The first call also fixes syslog's socket (`$SUPERVISOR_SYSLOG_SOCKET`
 /// or /dev/log) for the life of the process, whether or not the main log
 /// uses it (programs may).
-fn open_main_log(config: &Config, zone: &crate::timefmt::Zone) -> MainLog {
+fn open_main_log(
+    config: &Config,
+    zone: &crate::timefmt::Zone,
+    outlets: Option<&Outlets>,
+) -> MainLog {
     crate::log::syslog::init(zone);
     let d = &config.supervisord;
-    let echo = (d.nodaemon && !d.silent).then(MainLog::stdout_echo);
+    let echo = outlets
+        .filter(|_| d.nodaemon && !d.silent)
+        .map(|o| o.stdout.clone());
     if d.logfile == LogTarget::Syslog {
         return MainLog::to_syslog(d.loglevel, echo, zone.clone());
     }
@@ -401,7 +408,11 @@ fn run(source: Source, config: Config) -> Result<u8, String> {
 
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(config.supervisord.umask));
     let zone = crate::timefmt::Zone::from_env();
-    let log = open_main_log(&config, &zone);
+    // In the foreground our stdout is the terminal or the container's log
+    // pipe; opened before anything is echoed to it. A daemon opens its
+    // (then /dev/null) outlets after the fork instead.
+    let outlets = config.supervisord.nodaemon.then(Outlets::open);
+    let log = open_main_log(&config, &zone, outlets.as_ref());
     let say = |level: LogLevel, message: &str| log.log(level, message);
     log_parse_lines(&say, &config, &early);
     clear_auto_logs(&config, &say);
@@ -431,6 +442,7 @@ fn run(source: Source, config: Config) -> Result<u8, String> {
         }
     }
 
+    let outlets = outlets.unwrap_or_else(Outlets::open);
     let executor = Rc::new(LocalExecutor::new());
     // Signals are taken over once, before any child exists, and kept across
     // restarts so a signal never meets the default disposition.
@@ -443,7 +455,18 @@ fn run(source: Source, config: Config) -> Result<u8, String> {
         log,
         executor: executor.clone(),
         zone: zone.clone(),
+        outlets: outlets.clone(),
     });
+    for outlet in [&outlets.stdout, &outlets.stderr] {
+        let handle = core.clone();
+        executor
+            .spawn(
+                outlet
+                    .clone()
+                    .flush_task(move |level, message: &str| handle.log(level, message)),
+            )
+            .detach();
+    }
     executor
         .spawn(signals::signal_task(core.clone(), signals))
         .detach();
@@ -476,7 +499,7 @@ fn run(source: Source, config: Config) -> Result<u8, String> {
             || fresh.inet_http_server != current.inet_http_server;
         core.reset(
             fresh.clone(),
-            main_log_changed.then(|| open_main_log(&fresh, &zone)),
+            main_log_changed.then(|| open_main_log(&fresh, &zone, Some(&outlets))),
         );
         log_parse_lines(&say, &fresh, &restart_lines(&fresh));
         clear_auto_logs(&fresh, &say);
